@@ -1,0 +1,51 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ApiKey, Membership, Project, Role, hash_api_key, new_raw_api_key
+
+
+def project_create(*, slug: str, name: str) -> Project:
+    return Project.objects.create(slug=slug, name=name)
+
+
+def membership_set(*, project: Project, user, role: Role | str) -> Membership:
+    membership, _ = Membership.objects.update_or_create(
+        project=project, user=user, defaults={"role": role}
+    )
+    return membership
+
+
+@transaction.atomic
+def api_key_create(*, project: Project, name: str, created_by=None, expires_at=None):
+    """Create a key; returns `(api_key, raw_key)`. The raw key exists only in this return value."""
+    raw_key, lookup = new_raw_api_key()
+    api_key = ApiKey.objects.create(
+        project=project,
+        name=name,
+        lookup=lookup,
+        key_hash=hash_api_key(raw_key),
+        created_by=created_by,
+        expires_at=expires_at,
+    )
+    return api_key, raw_key
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+def api_key_record_use(*, api_key: ApiKey, now=None) -> bool:
+    """Note that the key was used, writing at most once per resolution window."""
+    now = now or timezone.now()
+    window = timedelta(seconds=settings.API_KEY_LAST_USED_RESOLUTION_SECONDS)
+    if api_key.last_used_at is not None and now - api_key.last_used_at < window:
+        return False
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    api_key.last_used_at = now
+    return True

@@ -1,0 +1,235 @@
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+from projects.models import ApiKey, Project
+
+definition_key_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+    "Use letters, digits, '_', '.' and '-' (starting with a letter or digit).",
+)
+
+
+class WorkflowDefinition(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="definitions")
+    key = models.CharField(
+        max_length=100,
+        validators=[definition_key_validator],
+        help_text="The id callers send as workflowId.",
+    )
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="definition_unique_key"),
+        ]
+
+    def __str__(self):
+        return self.name or self.key
+
+
+class WorkflowDefinitionVersion(models.Model):
+    """An immutable snapshot of a definition; runtimes pin the version they started on."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    definition = models.ForeignKey(
+        WorkflowDefinition, on_delete=models.CASCADE, related_name="versions"
+    )
+    version = models.PositiveIntegerField()
+    statechart = models.JSONField()
+    context_schema = models.JSONField(default=dict, blank=True)
+    config = models.JSONField(default=dict, blank=True)
+    extensions = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["definition", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["definition", "version"], name="definition_version_unique"
+            ),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="version_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.definition.key} v{self.version}"
+
+    def content(self) -> dict:
+        return {
+            "statechart": self.statechart,
+            "context_schema": self.context_schema,
+            "config": self.config,
+            "extensions": self.extensions,
+        }
+
+
+class EntityKind(models.TextChoices):
+    BUSINESS = "business", "Business"
+    INDIVIDUAL = "individual", "Individual"
+
+
+class ApprovalState(models.TextChoices):
+    NEW = "new", "New"
+    PROCESSING = "processing", "Processing"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class Entity(models.Model):
+    """The business or individual a case is about, keyed by the caller's own id."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="entities")
+    kind = models.CharField(max_length=16, choices=EntityKind.choices)
+    correlation_id = models.CharField(max_length=255)
+    data = models.JSONField(default=dict, blank=True)
+    display_name = models.CharField(max_length=255, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    approval_state = models.CharField(
+        max_length=16, choices=ApprovalState.choices, default=ApprovalState.NEW
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "entities"
+        ordering = ["display_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "kind", "correlation_id"], name="entity_unique_correlation_id"
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_name or self.correlation_id
+
+
+class RuntimeStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class WorkflowRuntime(models.Model):
+    """One running instance of a definition version, shown to operators as a case."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="runtimes")
+    definition = models.ForeignKey(
+        WorkflowDefinition, on_delete=models.PROTECT, related_name="runtimes"
+    )
+    definition_version = models.ForeignKey(
+        WorkflowDefinitionVersion, on_delete=models.PROTECT, related_name="runtimes"
+    )
+    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="runtimes")
+    state = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=16, choices=RuntimeStatus.choices, default=RuntimeStatus.ACTIVE
+    )
+    tags = models.JSONField(default=list, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    config = models.JSONField(default=dict, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_runtimes",
+    )
+    created_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "workflow runtime (case)"
+        verbose_name_plural = "workflow runtimes (cases)"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["project", "status", "-created_at"], name="runtime_project_status"),
+            models.Index(
+                fields=["project", "definition", "status", "-created_at"],
+                name="runtime_project_definition",
+            ),
+            models.Index(fields=["project", "state"], name="runtime_project_state"),
+            models.Index(fields=["project", "assignee", "status"], name="runtime_project_assignee"),
+            models.Index(fields=["entity", "definition", "status"], name="runtime_entity_active"),
+        ]
+
+    def __str__(self):
+        return f"{self.definition.key} / {self.entity} ({self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == RuntimeStatus.ACTIVE
+
+
+class HistoryKind(models.TextChoices):
+    CREATED = "workflow.created", "Created"
+    RERUN = "workflow.rerun", "Started again (context replaced)"
+    TRANSITION = "workflow.transition", "State changed"
+    CONTEXT_CHANGED = "workflow.context_changed", "Context changed"
+    ASSIGNED = "case.assigned", "Assigned"
+    UNASSIGNED = "case.unassigned", "Unassigned"
+    NOTE = "case.note", "Note"
+
+
+class HistoryEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("History is append-only.")
+
+    def delete(self):
+        raise TypeError("History is append-only.")
+
+
+class HistoryEvent(models.Model):
+    """Append-only log: every change to a case writes one row in the same transaction."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    runtime = models.ForeignKey(
+        WorkflowRuntime, on_delete=models.CASCADE, related_name="history"
+    )
+    kind = models.CharField(max_length=40, choices=HistoryKind.choices)
+    event_name = models.CharField(max_length=200, blank=True)
+    from_state = models.CharField(max_length=200, blank=True)
+    to_state = models.CharField(max_length=200, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, help_text="Who acted, kept if the actor is deleted.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = HistoryEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["runtime", "created_at"], name="history_runtime_time")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("History is append-only: rows are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("History is append-only: rows are never deleted.")
