@@ -1,0 +1,88 @@
+import factory
+from django.contrib.auth import get_user_model
+
+from projects.models import Membership, Project, Role
+from workflows.models import WorkflowDefinition, WorkflowDefinitionVersion
+
+SIMPLE_STATECHART = {
+    "id": "simple",
+    "initial": "review",
+    "states": {
+        "review": {
+            "tags": ["manual_review"],
+            "on": {"approve": "approved", "reject": "rejected", "revision": "revision"},
+        },
+        "revision": {"tags": ["revision"], "on": {"RESUBMITTED": "review"}},
+        "approved": {"type": "final", "tags": ["approved"]},
+        "rejected": {"type": "final", "tags": ["rejected"]},
+    },
+}
+
+
+def business_context(entity_id="biz-1", company="ACME Ltd", **data):
+    return {
+        "entity": {
+            "type": "business",
+            "id": entity_id,
+            "data": {"companyName": company, **data},
+        },
+        "documents": [],
+    }
+
+
+def individual_context(entity_id="person-1", first="Ada", last="Lovelace", **data):
+    return {
+        "entity": {
+            "type": "individual",
+            "id": entity_id,
+            "data": {"firstName": first, "lastName": last, **data},
+        },
+        "documents": [],
+    }
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "password")
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+        django_get_or_create = ["slug"]
+
+    slug = factory.Sequence(lambda n: f"project-{n}")
+    name = factory.LazyAttribute(lambda o: o.slug.title())
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    project = factory.SubFactory(ProjectFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.OPERATOR
+
+
+class DefinitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkflowDefinition
+
+    project = factory.SubFactory(ProjectFactory)
+    key = factory.Sequence(lambda n: f"definition_{n}")
+    name = factory.LazyAttribute(lambda o: o.key.replace("_", " ").title())
+
+
+class DefinitionVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkflowDefinitionVersion
+
+    definition = factory.SubFactory(DefinitionFactory)
+    version = 1
+    statechart = factory.LazyFunction(lambda: dict(SIMPLE_STATECHART))
+    context_schema = factory.LazyFunction(dict)
+    config = factory.LazyFunction(dict)

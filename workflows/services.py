@@ -1,0 +1,508 @@
+"""Writes to workflows and cases. Every edge (API, pages, admin, commands) calls these; each
+change to a case writes its history rows in the same transaction as the change."""
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from django.db import transaction
+from django.utils import timezone
+
+from projects.models import Membership, Project
+
+from . import engine
+from .actors import Actor
+from .errors import (
+    EventRefused,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    RuntimeClosed,
+    ServiceError,
+    ValidationFailed,
+)
+from .models import (
+    ApprovalState,
+    Entity,
+    EntityKind,
+    HistoryEvent,
+    HistoryKind,
+    RuntimeStatus,
+    WorkflowDefinition,
+    WorkflowDefinitionVersion,
+    WorkflowRuntime,
+)
+from .validation import context_errors, definition_errors, validate_run_input
+
+NOTE_MAX_LENGTH = 10_000
+
+
+# --- definitions ---------------------------------------------------------------------------
+
+
+@dataclass
+class DefinitionSaveResult:
+    definition: WorkflowDefinition
+    version: WorkflowDefinitionVersion
+    version_created: bool
+
+
+def _validate_definition_content(content: dict) -> None:
+    errors = definition_errors(**content)
+    if errors:
+        raise ValidationFailed(errors, message="Invalid workflow definition")
+
+
+def _normalised_content(statechart, context_schema, config, extensions) -> dict:
+    return {
+        "statechart": statechart,
+        "context_schema": context_schema or {},
+        "config": config or {},
+        "extensions": extensions or {},
+    }
+
+
+@transaction.atomic
+def definition_save(
+    *,
+    project: Project,
+    key: str,
+    name: str = "",
+    statechart,
+    context_schema=None,
+    config=None,
+    extensions=None,
+    created_by=None,
+) -> DefinitionSaveResult:
+    """Create the definition or add a version when the content changed; unchanged content
+    changes nothing. Invalid content raises ValidationFailed and writes nothing."""
+    content = _normalised_content(statechart, context_schema, config, extensions)
+    _validate_definition_content(content)
+    WorkflowDefinition.objects.get_or_create(
+        project=project, key=key, defaults={"name": name or key}
+    )
+    # The lock serialises version numbering between concurrent loaders.
+    definition = WorkflowDefinition.objects.select_for_update().get(project=project, key=key)
+    if name and definition.name != name:
+        definition.name = name
+        definition.save(update_fields=["name"])
+    latest = definition.versions.order_by("-version").first()
+    if latest is not None and latest.content() == content:
+        return DefinitionSaveResult(definition, latest, version_created=False)
+    version = WorkflowDefinitionVersion.objects.create(
+        definition=definition,
+        version=(latest.version + 1) if latest else 1,
+        created_by=created_by,
+        **content,
+    )
+    return DefinitionSaveResult(definition, version, version_created=True)
+
+
+@transaction.atomic
+def definition_version_update(
+    *, version: WorkflowDefinitionVersion, statechart, context_schema, config, extensions, created_by=None
+) -> DefinitionSaveResult:
+    """Edit a version. A version that any runtime uses is never changed: the edit becomes a
+    new version instead."""
+    content = _normalised_content(statechart, context_schema, config, extensions)
+    _validate_definition_content(content)
+    definition = WorkflowDefinition.objects.select_for_update().get(pk=version.definition_id)
+    current = WorkflowDefinitionVersion.objects.get(pk=version.pk)
+    if current.content() == content:
+        return DefinitionSaveResult(definition, current, version_created=False)
+    if not current.runtimes.exists():
+        for name, value in content.items():
+            setattr(current, name, value)
+        current.save(update_fields=list(content))
+        return DefinitionSaveResult(definition, current, version_created=False)
+    latest = definition.versions.order_by("-version").first()
+    new_version = WorkflowDefinitionVersion.objects.create(
+        definition=definition, version=latest.version + 1, created_by=created_by, **content
+    )
+    return DefinitionSaveResult(definition, new_version, version_created=True)
+
+
+@lru_cache(maxsize=256)
+def _machine_for_json(statechart_json: str) -> engine.Machine:
+    return engine.Machine(json.loads(statechart_json))
+
+
+def machine_for(version: WorkflowDefinitionVersion) -> engine.Machine:
+    """The compiled machine of a version (cached: compiling guards is not free)."""
+    return _machine_for_json(json.dumps(version.statechart, sort_keys=True))
+
+
+def definition_version_resolve(*, project: Project, key: str, version: int | None = None):
+    """The version a run uses: the newest, or the pinned one. 404 outside the project."""
+    versions = WorkflowDefinitionVersion.objects.select_related("definition").filter(
+        definition__project=project, definition__key=key
+    )
+    if version is not None:
+        versions = versions.filter(version=version)
+    found = versions.order_by("-version").first()
+    if found is None:
+        if version is not None:
+            raise NotFound(f"Workflow definition '{key}' has no version {version}.")
+        raise NotFound(f"Workflow definition '{key}' not found.")
+    return found
+
+
+# --- entities ------------------------------------------------------------------------------
+
+
+def _entity_display_name(kind: str, data: dict) -> str:
+    if kind == EntityKind.BUSINESS:
+        return str(data.get("companyName", ""))[:255]
+    return f"{data.get('firstName', '')} {data.get('lastName', '')}".strip()[:255]
+
+
+def _entity_email(data: dict) -> str:
+    email = data.get("email")
+    if not isinstance(email, str):
+        info = data.get("additionalInfo")
+        rep = info.get("mainRepresentative") if isinstance(info, dict) else None
+        email = rep.get("email") if isinstance(rep, dict) else ""
+    return email[:254] if isinstance(email, str) else ""
+
+
+def entity_upsert(*, project: Project, entity_input: dict) -> Entity:
+    """Insert or update the entity by (project, kind, id) and lock its row until commit, so
+    that concurrent runs for one entity are serialised."""
+    kind, data = entity_input["type"], entity_input["data"]
+    entity = Entity(
+        project=project,
+        kind=kind,
+        correlation_id=entity_input["id"],
+        data=data,
+        display_name=_entity_display_name(kind, data),
+        email=_entity_email(data),
+        approval_state=ApprovalState.PROCESSING,
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    Entity.objects.bulk_create(
+        [entity],
+        update_conflicts=True,
+        unique_fields=["project", "kind", "correlation_id"],
+        update_fields=["data", "display_name", "email", "updated_at"],
+    )
+    # ON CONFLICT DO UPDATE locks the row on PostgreSQL; re-reading under FOR UPDATE gives the
+    # stored id on every backend.
+    return Entity.objects.select_for_update().get(
+        project=project, kind=kind, correlation_id=entity_input["id"]
+    )
+
+
+# --- runtimes ------------------------------------------------------------------------------
+
+
+@dataclass
+class StartResult:
+    runtime: WorkflowRuntime
+    created: bool
+    history: list[HistoryEvent] = field(default_factory=list)
+
+
+def _engine_failure(error: engine.EngineError) -> ServiceError:
+    return ServiceError(
+        message=f"The workflow definition could not process this: {error}", status_code=422
+    )
+
+
+def _history(runtime: WorkflowRuntime, actor: Actor, kind: HistoryKind, **fields) -> HistoryEvent:
+    return HistoryEvent(
+        project_id=runtime.project_id, runtime=runtime, kind=kind, **actor.history_fields(), **fields
+    )
+
+
+def _transition_rows(runtime, actor, transitions) -> list[HistoryEvent]:
+    return [
+        _history(
+            runtime,
+            actor,
+            HistoryKind.TRANSITION,
+            event_name=t.event or "",
+            from_state=t.source,
+            to_state=t.target,
+        )
+        for t in transitions
+    ]
+
+
+def _apply_step(runtime: WorkflowRuntime, step: engine.StepResult) -> None:
+    runtime.state = step.state
+    runtime.tags = list(step.tags)
+    runtime.context = step.context
+    if step.status == "completed" and runtime.status != RuntimeStatus.COMPLETED:
+        runtime.status = RuntimeStatus.COMPLETED
+        runtime.resolved_at = timezone.now()
+
+
+def _entity_outcome(runtime: WorkflowRuntime) -> str | None:
+    if runtime.status != RuntimeStatus.COMPLETED:
+        return None
+    marks = {runtime.state, *runtime.tags}
+    if "approved" in marks:
+        return ApprovalState.APPROVED
+    if "rejected" in marks:
+        return ApprovalState.REJECTED
+    return None
+
+
+def _record_entity_outcome(runtime: WorkflowRuntime) -> None:
+    outcome = _entity_outcome(runtime)
+    if outcome:
+        Entity.objects.filter(pk=runtime.entity_id).update(approval_state=outcome)
+
+
+def _require_can_act(actor: Actor, project: Project) -> None:
+    if actor.user is None:
+        return  # API keys belong to one project; system actions are trusted.
+    if actor.user.is_superuser:
+        return
+    if not Membership.objects.filter(
+        project=project, user=actor.user, role__in=["operator", "admin"]
+    ).exists():
+        raise PermissionDenied()
+
+
+def _merged_config(base: dict, override: dict | None) -> dict:
+    return engine.deep_merge(base or {}, override or {}, "replace")
+
+
+@transaction.atomic
+def workflow_start(
+    *,
+    project: Project,
+    workflow_id: str,
+    context,
+    config=None,
+    version: int | None = None,
+    actor: Actor,
+) -> StartResult:
+    """`POST /workflows/run` (SPEC section 4, steps 1-3) for the API and the pages alike."""
+    _require_can_act(actor, project)
+    definition_version = definition_version_resolve(project=project, key=workflow_id, version=version)
+    validate_run_input(
+        context=context, config=config, context_schema=definition_version.context_schema
+    )
+    machine = machine_for(definition_version)
+    run_config = _merged_config(definition_version.config, config)
+    entity = entity_upsert(project=project, entity_input=context["entity"])
+
+    if not run_config.get("allowMultipleActiveWorkflows"):
+        existing = (
+            WorkflowRuntime.objects.select_for_update(of=("self",))
+            .filter(entity=entity, definition_id=definition_version.definition_id, status=RuntimeStatus.ACTIVE)
+            .order_by("-created_at")
+            .first()
+        )
+        if existing is not None:
+            return _workflow_rerun(existing, machine, context, config, actor)
+
+    try:
+        step = machine.start(context)
+        transitions = list(step.transitions)
+        initial_event = run_config.get("initialEvent")
+        if initial_event and step.status != "completed":
+            step = machine.send(step.state, step.context, initial_event, {})
+            transitions += step.transitions
+    except engine.EngineError as error:
+        raise _engine_failure(error) from error
+
+    runtime = WorkflowRuntime(
+        project=project,
+        definition_id=definition_version.definition_id,
+        definition_version=definition_version,
+        entity=entity,
+        config=run_config,
+        created_by_user=actor.user,
+        created_by_api_key=actor.api_key,
+    )
+    runtime.definition_version = definition_version
+    _apply_step(runtime, step)
+    runtime.save()
+    history = [
+        _history(
+            runtime,
+            actor,
+            HistoryKind.CREATED,
+            to_state=machine.initial_state,
+            payload={"context": context, "config": config or {}},
+        ),
+        *_transition_rows(runtime, actor, transitions),
+    ]
+    HistoryEvent.objects.bulk_create(history)
+    _record_entity_outcome(runtime)
+    return StartResult(runtime=runtime, created=True, history=history)
+
+
+def _workflow_rerun(runtime, machine, context, config, actor) -> StartResult:
+    """A run for an entity that already has an active runtime of the definition replaces its
+    context (the previous one is kept in history) instead of starting a second case."""
+    previous_context = runtime.context
+    from_state = runtime.state
+    try:
+        step = machine.send(runtime.state, runtime.context, "UPDATE_CONTEXT", {"context": context})
+    except engine.EngineError as error:
+        raise _engine_failure(error) from error
+    if config:
+        runtime.config = _merged_config(runtime.config, config)
+    _apply_step(runtime, step)
+    runtime.save()
+    history = [
+        _history(
+            runtime,
+            actor,
+            HistoryKind.RERUN,
+            from_state=from_state,
+            to_state=from_state,
+            payload={"previousContext": previous_context, "context": context, "config": config or {}},
+        ),
+        *_transition_rows(runtime, actor, step.transitions),
+    ]
+    HistoryEvent.objects.bulk_create(history)
+    _record_entity_outcome(runtime)
+    return StartResult(runtime=runtime, created=False, history=history)
+
+
+def _runtime_for_update(*, project: Project, runtime_id) -> WorkflowRuntime:
+    runtime = (
+        WorkflowRuntime.objects.select_for_update(of=("self",))
+        .select_related("definition_version")
+        .filter(project=project, pk=runtime_id)
+        .first()
+    )
+    if runtime is None:
+        raise NotFound("Workflow runtime not found.")
+    return runtime
+
+
+def _require_open(runtime: WorkflowRuntime) -> None:
+    if runtime.status != RuntimeStatus.ACTIVE:
+        raise RuntimeClosed(f"The workflow is {runtime.status}; it accepts no more changes.")
+
+
+@dataclass
+class EventResult:
+    runtime: WorkflowRuntime
+    history: list[HistoryEvent]
+
+
+@transaction.atomic
+def workflow_send_event(
+    *, project: Project, runtime_id, name: str, payload=None, actor: Actor
+) -> EventResult:
+    """Apply an event. The row lock serialises concurrent events on one runtime: each sees
+    the state the previous one left, so none is lost."""
+    if not isinstance(name, str) or not name:
+        raise ValidationFailed([FieldError("name", "This field is required (an event name).")])
+    if payload is not None and not isinstance(payload, dict):
+        raise ValidationFailed([FieldError("payload", "Must be an object.")])
+    _require_can_act(actor, project)
+    runtime = _runtime_for_update(project=project, runtime_id=runtime_id)
+    _require_open(runtime)
+    machine = machine_for(runtime.definition_version)
+    try:
+        step = machine.send(runtime.state, runtime.context, name, payload or {})
+    except engine.InvalidEventPayload as error:
+        raise ValidationFailed([FieldError("payload", str(error))]) from error
+    except engine.EngineError as error:
+        raise _engine_failure(error) from error
+    if not step.handled:
+        allowed = machine.next_events(runtime.state)
+        if step.refusal == "guards_failed":
+            raise EventRefused(
+                f"Event '{name}' is not allowed now: no transition's condition is met in state "
+                f"'{runtime.state}'.",
+                allowed,
+            )
+        raise EventRefused(f"Event '{name}' is not handled in state '{runtime.state}'.", allowed)
+    if step.context_changed:
+        errors = context_errors(step.context, runtime.definition_version.context_schema)
+        if errors:
+            raise ValidationFailed(errors, message="The new context does not match the context schema")
+
+    previous_context, from_state = runtime.context, runtime.state
+    _apply_step(runtime, step)
+    runtime.save()
+    history = []
+    if step.context_changed:
+        history.append(
+            _history(
+                runtime,
+                actor,
+                HistoryKind.CONTEXT_CHANGED,
+                event_name=name,
+                from_state=from_state,
+                to_state=from_state,
+                payload={"previousContext": previous_context, "payload": payload or {}},
+            )
+        )
+    rows = _transition_rows(runtime, actor, step.transitions)
+    if rows and not step.context_changed:
+        rows[0].payload = payload or {}
+    history += rows
+    HistoryEvent.objects.bulk_create(history)
+    _record_entity_outcome(runtime)
+    return EventResult(runtime=runtime, history=history)
+
+
+# --- case work -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_assign(*, project: Project, runtime_id, assignee, actor: Actor) -> WorkflowRuntime:
+    """Assign the case to a member who may act on it, or unassign it (assignee None)."""
+    _require_can_act(actor, project)
+    runtime = _runtime_for_update(project=project, runtime_id=runtime_id)
+    _require_open(runtime)
+    if assignee is not None and not (
+        assignee.is_superuser
+        or Membership.objects.filter(
+            project=project, user=assignee, role__in=["operator", "admin"]
+        ).exists()
+    ):
+        raise ValidationFailed(
+            [FieldError("assignee", "Cases can only be assigned to operators of this project.")]
+        )
+    previous = runtime.assignee
+    if (previous.pk if previous else None) == (assignee.pk if assignee else None):
+        return runtime
+    runtime.assignee = assignee
+    runtime.save(update_fields=["assignee", "updated_at"])
+    kind = HistoryKind.ASSIGNED if assignee else HistoryKind.UNASSIGNED
+    HistoryEvent.objects.create(
+        project=project,
+        runtime=runtime,
+        kind=kind,
+        from_state=runtime.state,
+        to_state=runtime.state,
+        payload={
+            "from": previous.get_username() if previous else None,
+            "to": assignee.get_username() if assignee else None,
+        },
+        **actor.history_fields(),
+    )
+    return runtime
+
+
+@transaction.atomic
+def case_add_note(*, project: Project, runtime_id, text: str, actor: Actor) -> HistoryEvent:
+    _require_can_act(actor, project)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed([FieldError("text", "A note cannot be empty.")])
+    if len(text) > NOTE_MAX_LENGTH:
+        raise ValidationFailed([FieldError("text", f"At most {NOTE_MAX_LENGTH} characters.")])
+    runtime = _runtime_for_update(project=project, runtime_id=runtime_id)
+    runtime.save(update_fields=["updated_at"])
+    return HistoryEvent.objects.create(
+        project=project,
+        runtime=runtime,
+        kind=HistoryKind.NOTE,
+        from_state=runtime.state,
+        to_state=runtime.state,
+        payload={"text": text},
+        **actor.history_fields(),
+    )
