@@ -233,3 +233,23 @@ class HistoryEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("History is append-only: rows are never deleted.")
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a run with an `Idempotency-Key`, replayed for repeats."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    claim = models.CharField(max_length=32, help_text="Which request inserted the row.")
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="idempotency_unique_key"),
+        ]
+
+    def __str__(self):
+        return self.key

@@ -1,0 +1,156 @@
+import json
+
+import pytest
+
+from workflows.models import HistoryEvent, WorkflowRuntime
+
+from .conftest import SEED_BODY
+
+LIST_URL = "/api/v1/external/workflows"
+
+
+def start(api, entity_id, company="Co"):
+    body = json.loads(json.dumps(SEED_BODY))
+    body["context"]["entity"]["id"] = entity_id
+    body["context"]["entity"]["data"]["companyName"] = company
+    response = api.run(body)
+    assert response.status_code == 201, response.json()
+    return response.json()["workflowRuntimeId"]
+
+
+def event(api, runtime_id, name, payload=None):
+    body = {"name": name} if payload is None else {"name": name, "payload": payload}
+    return api.post(f"/api/v1/external/workflows/{runtime_id}/event", body)
+
+
+def test_runtime_detail_shows_context_entity_and_next_events(api):
+    runtime_id = start(api, "e1", "Detail Co")
+    body = api.get(f"{LIST_URL}/{runtime_id}").json()
+    assert body["nextEvents"] == ["approve", "reject", "revision"]
+    assert body["entity"]["name"] == "Detail Co"
+    assert body["entity"]["correlationId"] == "e1"
+    assert body["assignee"] is None
+    assert body["workflowDefinitionId"] == "till_basic_kyb_demo"
+
+
+def test_event_moves_the_runtime_and_answers_with_it(api):
+    runtime_id = start(api, "e1")
+    response = event(api, runtime_id, "revision")
+    assert response.status_code == 200
+    assert (response.json()["state"], response.json()["nextEvents"]) == ("revision", ["RESUBMITTED"])
+
+
+def test_unhandled_event_is_400_listing_allowed_events(api):
+    runtime_id = start(api, "e1")
+    response = event(api, runtime_id, "RESUBMITTED")
+    assert response.status_code == 400
+    assert response.json()["allowedEvents"] == ["approve", "reject", "revision"]
+    assert WorkflowRuntime.objects.get().state == "manual_review"
+
+
+def test_event_on_completed_runtime_is_409(api):
+    runtime_id = start(api, "e1")
+    assert event(api, runtime_id, "approve").json()["status"] == "completed"
+    before = HistoryEvent.objects.count()
+    response = event(api, runtime_id, "reject")
+    assert response.status_code == 409
+    assert response.json()["statusCode"] == 409
+    assert HistoryEvent.objects.count() == before
+
+
+def test_event_without_a_name_is_400(api):
+    runtime_id = start(api, "e1")
+    response = api.post(f"{LIST_URL}/{runtime_id}/event", {"payload": {}})
+    assert response.status_code == 400
+    assert [e["path"] for e in response.json()["errors"]] == ["name"]
+
+
+def test_history_lists_creation_and_transitions(api):
+    runtime_id = start(api, "e1")
+    event(api, runtime_id, "revision")
+    body = api.get(f"{LIST_URL}/{runtime_id}/history").json()
+    assert [(h["type"], h["fromState"], h["toState"]) for h in body["data"]] == [
+        ("workflow.created", "", "manual_review"),
+        ("workflow.transition", "manual_review", "revision"),
+    ]
+    assert body["data"][0]["actor"] == "API key tests"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/external/workflows/{id}",
+        "/api/v1/external/workflows/{id}/history",
+    ],
+)
+def test_other_projects_cannot_read_a_runtime(api, other_api, url):
+    runtime_id = start(api, "e1")
+    response = other_api.get(url.format(id=runtime_id))
+    assert response.status_code == 404
+    assert response.json()["statusCode"] == 404
+
+
+def test_other_projects_cannot_send_events(api, other_api):
+    runtime_id = start(api, "e1")
+    assert event(other_api, runtime_id, "approve").status_code == 404
+    assert WorkflowRuntime.objects.get().state == "manual_review"
+
+
+def test_other_projects_do_not_see_runtimes_in_lists(api, other_api):
+    start(api, "e1")
+    assert other_api.get(LIST_URL).json()["meta"]["total"] == 0
+
+
+def test_list_is_paginated_with_total_and_pages(api):
+    for i in range(5):
+        start(api, f"e{i}")
+    body = api.get(LIST_URL, {"limit": 2, "page": 3}).json()
+    assert body["meta"] == {"total": 5, "page": 3, "limit": 2, "pages": 3}
+    assert len(body["data"]) == 1
+
+
+def test_list_filters_by_status_state_and_entity(api):
+    first = start(api, "e1")
+    start(api, "e2")
+    event(api, first, "approve")
+    assert [r["id"] for r in api.get(LIST_URL, {"status": "completed"}).json()["data"]] == [first]
+    assert api.get(LIST_URL, {"state": "manual_review"}).json()["meta"]["total"] == 1
+    assert api.get(LIST_URL, {"entityId": "e2"}).json()["data"][0]["entity"]["correlationId"] == "e2"
+    assert api.get(LIST_URL, {"workflowDefinitionId": "individual_kyc_demo"}).json()["meta"]["total"] == 0
+
+
+def test_list_orders_by_the_requested_field(api):
+    ids = [start(api, f"e{i}") for i in range(3)]
+    body = api.get(LIST_URL, {"orderBy": "createdAt"}).json()
+    assert [r["id"] for r in body["data"]] == ids
+
+
+def test_invalid_filter_value_is_400(api):
+    response = api.get(LIST_URL, {"status": "sleeping"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "status"
+
+
+def test_list_uses_the_same_number_of_queries_whatever_the_page_size(api, django_assert_num_queries):
+    for i in range(6):
+        start(api, f"e{i}")
+    api.get(LIST_URL)  # warm the key's last-used stamp
+    with django_assert_num_queries(3):  # key, count, rows
+        assert len(api.get(LIST_URL, {"limit": 1}).json()["data"]) == 1
+    with django_assert_num_queries(3):
+        assert len(api.get(LIST_URL, {"limit": 6}).json()["data"]) == 6
+
+
+def test_definitions_list_and_detail_with_versions(api):
+    body = api.get("/api/v1/external/workflow-definitions").json()
+    assert [d["id"] for d in body["data"]] == ["individual_kyc_demo", "till_basic_kyb_demo"]
+    detail = api.get("/api/v1/external/workflow-definitions/till_basic_kyb_demo").json()
+    assert detail["latestVersion"] == 1
+    assert detail["versions"][0]["definition"]["initial"] == "manual_review"
+
+
+def test_other_projects_definition_detail_is_404(api, other_project):
+    from tests.factories import DefinitionVersionFactory
+
+    DefinitionVersionFactory(definition__project=other_project, definition__key="secret_flow")
+    assert api.get("/api/v1/external/workflow-definitions/secret_flow").status_code == 404

@@ -1,0 +1,277 @@
+import pytest
+
+from workflows.actors import Actor
+from workflows.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from workflows.models import (
+    ApprovalState,
+    Entity,
+    HistoryEvent,
+    HistoryKind,
+    RuntimeStatus,
+    WorkflowRuntime,
+)
+from workflows.services import workflow_start
+
+from ..factories import DefinitionVersionFactory, business_context, individual_context
+
+SEED_CONTEXT = {
+    "entity": {
+        "type": "business",
+        "id": "my-enduser-id111",
+        "data": {
+            "country": "US",
+            "registrationNumber": "756OPOPOP08238",
+            "companyName": "TILL COMPANY LIMITED",
+            "additionalInfo": {
+                "mainRepresentative": {
+                    "email": "email@ballerine.com",
+                    "lastName": "Last",
+                    "firstName": "First",
+                }
+            },
+        },
+    },
+    "documents": [],
+}
+
+
+def row_counts():
+    return (Entity.objects.count(), WorkflowRuntime.objects.count(), HistoryEvent.objects.count())
+
+
+def test_seed_request_starts_demo_case_in_manual_review(demo_project, system_actor):
+    result = workflow_start(
+        project=demo_project, workflow_id="till_basic_kyb_demo", context=SEED_CONTEXT, actor=system_actor
+    )
+    runtime = result.runtime
+    assert result.created is True
+    assert (runtime.state, runtime.status, runtime.tags) == ("manual_review", "active", ["manual_review"])
+    assert runtime.context == SEED_CONTEXT
+    assert runtime.entity.display_name == "TILL COMPANY LIMITED"
+    assert runtime.entity.email == "email@ballerine.com"
+    assert runtime.entity.approval_state == ApprovalState.PROCESSING
+
+
+def test_start_writes_a_created_history_row(definition_version, operator_actor, operator):
+    runtime = workflow_start(
+        project=definition_version.definition.project,
+        workflow_id="kyb",
+        context=business_context(),
+        actor=operator_actor,
+    ).runtime
+    [row] = runtime.history.all()
+    assert (row.kind, row.to_state, row.actor_user, row.actor_label) == (
+        HistoryKind.CREATED,
+        "review",
+        operator,
+        "olga",
+    )
+    assert runtime.created_by_user == operator
+
+
+def test_second_run_for_same_entity_updates_the_active_runtime(definition_version, system_actor):
+    project = definition_version.definition.project
+    first = workflow_start(project=project, workflow_id="kyb", context=business_context(company="Old"), actor=system_actor)
+    second = workflow_start(project=project, workflow_id="kyb", context=business_context(company="New"), actor=system_actor)
+    assert second.created is False
+    assert second.runtime.pk == first.runtime.pk
+    assert WorkflowRuntime.objects.count() == 1
+    assert second.runtime.context["entity"]["data"]["companyName"] == "New"
+    assert Entity.objects.get().display_name == "New"
+
+
+def test_rerun_keeps_the_previous_context_in_history(definition_version, system_actor):
+    project = definition_version.definition.project
+    workflow_start(project=project, workflow_id="kyb", context=business_context(company="Old"), actor=system_actor)
+    result = workflow_start(project=project, workflow_id="kyb", context=business_context(company="New"), actor=system_actor)
+    rerun = result.runtime.history.get(kind=HistoryKind.RERUN)
+    assert rerun.payload["previousContext"]["entity"]["data"]["companyName"] == "Old"
+    assert rerun.payload["context"]["entity"]["data"]["companyName"] == "New"
+
+
+def test_allow_multiple_active_workflows_starts_a_second_case(definition_version, system_actor):
+    project = definition_version.definition.project
+    workflow_start(project=project, workflow_id="kyb", context=business_context(), actor=system_actor)
+    second = workflow_start(
+        project=project,
+        workflow_id="kyb",
+        context=business_context(),
+        config={"allowMultipleActiveWorkflows": True},
+        actor=system_actor,
+    )
+    assert second.created is True
+    assert WorkflowRuntime.objects.filter(status=RuntimeStatus.ACTIVE).count() == 2
+    assert Entity.objects.count() == 1
+
+
+def test_completed_case_does_not_block_a_new_one(definition_version, system_actor):
+    from workflows.services import workflow_send_event
+
+    project = definition_version.definition.project
+    first = workflow_start(project=project, workflow_id="kyb", context=business_context(), actor=system_actor)
+    workflow_send_event(project=project, runtime_id=first.runtime.pk, name="approve", actor=system_actor)
+    second = workflow_start(project=project, workflow_id="kyb", context=business_context(), actor=system_actor)
+    assert second.created is True
+    assert second.runtime.pk != first.runtime.pk
+
+
+def test_newest_version_runs_unless_a_version_is_pinned(definition_version, system_actor):
+    project = definition_version.definition.project
+    newer = dict(definition_version.statechart, initial="revision")
+    DefinitionVersionFactory(definition=definition_version.definition, version=2, statechart=newer)
+    latest = workflow_start(project=project, workflow_id="kyb", context=business_context("a"), actor=system_actor)
+    pinned = workflow_start(project=project, workflow_id="kyb", context=business_context("b"), version=1, actor=system_actor)
+    assert (latest.runtime.definition_version.version, latest.runtime.state) == (2, "revision")
+    assert (pinned.runtime.definition_version.version, pinned.runtime.state) == (1, "review")
+
+
+def test_unknown_pinned_version_is_not_found(definition_version, system_actor):
+    with pytest.raises(NotFound, match="no version 7"):
+        workflow_start(
+            project=definition_version.definition.project,
+            workflow_id="kyb",
+            context=business_context(),
+            version=7,
+            actor=system_actor,
+        )
+    assert row_counts() == (0, 0, 0)
+
+
+def test_definition_of_another_project_is_not_found(definition_version, other_project, system_actor):
+    with pytest.raises(NotFound) as raised:
+        workflow_start(project=other_project, workflow_id="kyb", context=business_context(), actor=system_actor)
+    assert raised.value.status_code == 404
+    assert row_counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("context", "path"),
+    [
+        ({}, "context.entity"),
+        ({"entity": {"type": "company", "id": "x", "data": {"companyName": "A"}}}, "context.entity.type"),
+        ({"entity": {"type": "business", "id": "", "data": {"companyName": "A"}}}, "context.entity.id"),
+        ({"entity": {"type": "business", "id": 5, "data": {"companyName": "A"}}}, "context.entity.id"),
+        ({"entity": {"type": "business", "id": "x", "data": []}}, "context.entity.data"),
+        ({"entity": {"type": "business", "id": "x", "data": {}}}, "context.entity.data.companyName"),
+        ({"entity": {"type": "individual", "id": "x", "data": {"firstName": "A"}}}, "context.entity.data.lastName"),
+        ({**business_context(), "documents": {}}, "context.documents"),
+    ],
+)
+def test_invalid_entity_is_refused_with_its_path_and_writes_nothing(definition_version, system_actor, context, path):
+    with pytest.raises(ValidationFailed) as raised:
+        workflow_start(
+            project=definition_version.definition.project, workflow_id="kyb", context=context, actor=system_actor
+        )
+    assert path in [e.path for e in raised.value.errors]
+    assert row_counts() == (0, 0, 0)
+
+
+def test_context_schema_violations_are_all_reported_with_paths(demo_project, system_actor):
+    context = {
+        "entity": {"type": "business", "id": "x", "data": {"companyName": "", "country": 7}},
+        "documents": "none",
+    }
+    with pytest.raises(ValidationFailed) as raised:
+        workflow_start(project=demo_project, workflow_id="till_basic_kyb_demo", context=context, actor=system_actor)
+    paths = {e.path for e in raised.value.errors}
+    assert {"context.entity.data.companyName", "context.entity.data.country", "context.documents"} <= paths
+    assert row_counts() == (0, 0, 0)
+
+
+def test_business_without_company_name_is_refused_by_the_demo_schema(demo_project, system_actor):
+    context = {"entity": {"type": "business", "id": "x", "data": {"country": "US"}}, "documents": []}
+    with pytest.raises(ValidationFailed) as raised:
+        workflow_start(project=demo_project, workflow_id="till_basic_kyb_demo", context=context, actor=system_actor)
+    assert "context.entity.data.companyName" in [e.path for e in raised.value.errors]
+
+
+def test_unknown_config_key_is_refused(definition_version, system_actor):
+    with pytest.raises(ValidationFailed) as raised:
+        workflow_start(
+            project=definition_version.definition.project,
+            workflow_id="kyb",
+            context=business_context(),
+            config={"colour": "blue"},
+            actor=system_actor,
+        )
+    assert [e.path for e in raised.value.errors] == ["config.colour"]
+    assert row_counts() == (0, 0, 0)
+
+
+def test_initial_event_is_sent_after_creation(definition_version, system_actor):
+    runtime = workflow_start(
+        project=definition_version.definition.project,
+        workflow_id="kyb",
+        context=business_context(),
+        config={"initialEvent": "revision"},
+        actor=system_actor,
+    ).runtime
+    assert runtime.state == "revision"
+    assert list(runtime.history.values_list("kind", "event_name", "from_state", "to_state")) == [
+        (HistoryKind.CREATED, "", "", "review"),
+        (HistoryKind.TRANSITION, "revision", "review", "revision"),
+    ]
+
+
+def test_always_transitions_run_after_start(project, system_actor):
+    statechart = {
+        "initial": "triage",
+        "states": {
+            "triage": {
+                "always": [
+                    {"target": "fast_track", "cond": {"type": "json-logic", "options": {"rule": {"==": [{"var": "entity.data.country"}, "US"]}}}},
+                    {"target": "review"},
+                ]
+            },
+            "fast_track": {"type": "final", "tags": ["approved"]},
+            "review": {"on": {"approve": "fast_track"}},
+        },
+    }
+    DefinitionVersionFactory(definition__project=project, definition__key="auto", statechart=statechart)
+    us = workflow_start(project=project, workflow_id="auto", context=business_context("us", country="US"), actor=system_actor)
+    fr = workflow_start(project=project, workflow_id="auto", context=business_context("fr", country="FR"), actor=system_actor)
+    assert (us.runtime.state, us.runtime.status) == ("fast_track", RuntimeStatus.COMPLETED)
+    assert us.runtime.resolved_at is not None
+    assert us.runtime.entity.approval_state == ApprovalState.APPROVED
+    assert (fr.runtime.state, fr.runtime.status) == ("review", RuntimeStatus.ACTIVE)
+
+
+def test_always_cycle_refuses_the_run_and_writes_nothing(project, system_actor):
+    statechart = {
+        "initial": "a",
+        "states": {
+            "a": {"always": [{"target": "b", "cond": {"type": "jmespath", "options": {"rule": "entity.id"}}}]},
+            "b": {"always": [{"target": "a", "cond": {"type": "jmespath", "options": {"rule": "entity.id"}}}]},
+        },
+    }
+    DefinitionVersionFactory(definition__project=project, definition__key="loop", statechart=statechart)
+    with pytest.raises(ServiceError) as raised:
+        workflow_start(project=project, workflow_id="loop", context=business_context(), actor=system_actor)
+    assert raised.value.status_code == 422
+    assert row_counts() == (0, 0, 0)
+
+
+def test_viewer_cannot_start_a_workflow(definition_version, viewer):
+    with pytest.raises(PermissionDenied):
+        workflow_start(
+            project=definition_version.definition.project,
+            workflow_id="kyb",
+            context=business_context(),
+            actor=Actor(user=viewer),
+        )
+    assert row_counts() == (0, 0, 0)
+
+
+def test_individual_entity_gets_its_full_name(project, system_actor):
+    DefinitionVersionFactory(definition__project=project, definition__key="kyc")
+    runtime = workflow_start(project=project, workflow_id="kyc", context=individual_context(), actor=system_actor).runtime
+    assert runtime.entity.kind == "individual"
+    assert runtime.entity.display_name == "Ada Lovelace"
+
+
+def test_same_correlation_id_in_two_projects_is_two_entities(definition_version, other_project, system_actor):
+    DefinitionVersionFactory(definition__project=other_project, definition__key="kyb")
+    a = workflow_start(project=definition_version.definition.project, workflow_id="kyb", context=business_context("same"), actor=system_actor)
+    b = workflow_start(project=other_project, workflow_id="kyb", context=business_context("same"), actor=system_actor)
+    assert a.runtime.entity_id != b.runtime.entity_id
+    assert b.created is True

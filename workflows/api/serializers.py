@@ -1,0 +1,154 @@
+from rest_framework import serializers
+
+from workflows.models import WorkflowRuntime
+
+RUN_EXAMPLE = {
+    "workflowId": "till_basic_kyb_demo",
+    "context": {
+        "entity": {
+            "type": "business",
+            "id": "my-enduser-id111",
+            "data": {
+                "country": "US",
+                "registrationNumber": "756OPOPOP08238",
+                "companyName": "TILL COMPANY LIMITED",
+                "additionalInfo": {
+                    "mainRepresentative": {
+                        "email": "email@ballerine.com",
+                        "lastName": "Last",
+                        "firstName": "First",
+                    }
+                },
+            },
+        },
+        "documents": [],
+    },
+}
+
+
+class JSONObjectField(serializers.JSONField):
+    """A JSON object (not a list, string or number)."""
+
+    default_error_messages = {"not_object": "Must be a JSON object."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            self.fail("not_object")
+        return value
+
+
+class RunRequestSerializer(serializers.Serializer):
+    workflowId = serializers.CharField(max_length=100, help_text="The definition key.")
+    context = JSONObjectField(help_text="Must hold `entity` {type, id, data}; `documents` optional.")
+    config = JSONObjectField(required=False, help_text="Run config, deep-merged over the definition's.")
+    version = serializers.IntegerField(required=False, min_value=1, help_text="Pin a definition version.")
+
+
+class EntityRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    type = serializers.CharField()
+    correlationId = serializers.CharField()
+
+
+class RunResponseSerializer(serializers.Serializer):
+    workflowDefinitionId = serializers.CharField()
+    workflowDefinitionVersion = serializers.IntegerField()
+    workflowRuntimeId = serializers.UUIDField()
+    ballerineEntityId = serializers.UUIDField()
+    entities = EntityRefSerializer(many=True)
+    state = serializers.CharField()
+    status = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
+    created = serializers.BooleanField()
+
+
+def run_response(runtime: WorkflowRuntime, created: bool) -> dict:
+    entity = runtime.entity
+    return {
+        "workflowDefinitionId": runtime.definition_version.definition.key,
+        "workflowDefinitionVersion": runtime.definition_version.version,
+        "workflowRuntimeId": str(runtime.pk),
+        "ballerineEntityId": str(entity.pk),
+        "entities": [{"id": str(entity.pk), "type": entity.kind, "correlationId": entity.correlation_id}],
+        "state": runtime.state,
+        "status": runtime.status,
+        "tags": list(runtime.tags),
+        "created": created,
+    }
+
+
+class EventRequestSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    payload = JSONObjectField(required=False)
+
+
+class EntitySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    type = serializers.CharField(source="kind")
+    correlationId = serializers.CharField(source="correlation_id")
+    name = serializers.CharField(source="display_name")
+    approvalState = serializers.CharField(source="approval_state")
+    data = serializers.JSONField()
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+class RuntimeSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    workflowDefinitionId = serializers.CharField(source="definition.key")
+    workflowDefinitionVersion = serializers.IntegerField(source="definition_version.version")
+    state = serializers.CharField()
+    status = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
+    context = serializers.JSONField()
+    config = serializers.JSONField()
+    entity = EntitySerializer()
+    assignee = UserRefSerializer(allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+    resolvedAt = serializers.DateTimeField(source="resolved_at", allow_null=True)
+
+
+class RuntimeDetailSerializer(RuntimeSerializer):
+    nextEvents = serializers.SerializerMethodField()
+
+    def get_nextEvents(self, runtime) -> list[str]:
+        from workflows.services import machine_for
+
+        if runtime.status != "active":
+            return []
+        return machine_for(runtime.definition_version).next_events(runtime.state)
+
+
+class HistoryEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.CharField(source="kind")
+    eventName = serializers.CharField(source="event_name")
+    fromState = serializers.CharField(source="from_state")
+    toState = serializers.CharField(source="to_state")
+    payload = serializers.JSONField()
+    actor = serializers.CharField(source="actor_label")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+
+class DefinitionVersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    definition = serializers.JSONField(source="statechart")
+    contextSchema = serializers.JSONField(source="context_schema")
+    config = serializers.JSONField()
+    createdAt = serializers.DateTimeField(source="created_at")
+
+
+class DefinitionSerializer(serializers.Serializer):
+    id = serializers.CharField(source="key")
+    name = serializers.CharField()
+    latestVersion = serializers.IntegerField(source="latest_version")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+
+class DefinitionDetailSerializer(DefinitionSerializer):
+    versions = DefinitionVersionSerializer(many=True, source="version_list")
