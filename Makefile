@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install run test demo clean
+.PHONY: install run test demo bench chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,22 @@ run: demo
 	@echo "Serving http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install
+CHROMIUM ?= /usr/bin/chromium
+
+# Browser tests drive Debian's Chromium; install it when missing and allowed (root).
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else \
+	    echo "Browser tests (tests/browser) need Debian's Chromium at $(CHROMIUM): run 'sudo apt-get install chromium'. They will fail until it is installed." >&2; \
+	  fi; }
+
+test: install chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

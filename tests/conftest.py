@@ -11,6 +11,8 @@ from .factories import DefinitionVersionFactory, MembershipFactory, ProjectFacto
 def _plain_http(settings):
     # Production defaults redirect to HTTPS; the test client and live servers speak HTTP.
     settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
 
 
 @pytest.fixture

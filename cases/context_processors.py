@@ -1,0 +1,27 @@
+from django.core.exceptions import PermissionDenied
+
+from workflows.models import EntityKind
+
+from .current import current_project
+from .selectors import queue_counts, queue_list
+
+MENU_GROUPS = ((EntityKind.BUSINESS, "Businesses"), (EntityKind.INDIVIDUAL, "Individuals"))
+
+
+def navigation(request):
+    """The queue menu (grouped, with open-case counts) and the project switcher."""
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    if request.path.startswith(("/admin/", "/api/")):
+        return {}
+    try:
+        current = current_project(request)
+    except PermissionDenied:
+        return {}
+    queues = queue_list(project=current.project)
+    counts = queue_counts(project=current.project, queues=queues)
+    menu = [
+        (label, [(queue, counts[queue.pk]) for queue in queues if queue.entity_kind == kind])
+        for kind, label in MENU_GROUPS
+    ]
+    return {"current": current, "queue_menu": [group for group in menu if group[1]]}

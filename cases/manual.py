@@ -1,0 +1,54 @@
+"""Add Case Manually: which definition the button starts, and how a submitted form becomes a
+run context (SPEC section 5)."""
+
+from dataclasses import dataclass
+
+from workflows.models import WorkflowDefinition, WorkflowDefinitionVersion
+
+
+def manual_creation_enabled(version: WorkflowDefinitionVersion) -> bool:
+    return (version.config or {}).get("enableManualCreation", True) is not False
+
+
+@dataclass
+class ManualTarget:
+    """The definition the button starts (None: the form asks among `candidates`)."""
+
+    definition: WorkflowDefinition | None
+    candidates: list[WorkflowDefinition]
+
+
+def manual_target(*, definitions, versions: dict, selected_key: str | None) -> ManualTarget:
+    """The queue's definition, or the one selected in the filter when the queue has several."""
+    candidates = [d for d in definitions if d.pk in versions and manual_creation_enabled(versions[d.pk])]
+    if selected_key:
+        chosen = [d for d in candidates if d.key == selected_key]
+        return ManualTarget(chosen[0] if chosen else None, chosen)
+    return ManualTarget(candidates[0] if len(candidates) == 1 else None, candidates)
+
+
+def input_schema_of(version: WorkflowDefinitionVersion) -> dict | None:
+    statechart = version.statechart or {}
+    initial = (statechart.get("states") or {}).get(statechart.get("initial")) or {}
+    schema = (initial.get("meta") or {}).get("inputSchema")
+    return schema if isinstance(schema, dict) and isinstance(schema.get("dataSchema"), dict) else None
+
+
+def describes_context(input_schema: dict) -> bool:
+    """Input schemas describe either the whole context (with `entity`) or, as Ballerine's demo
+    does, the entity itself."""
+    return "entity" in (input_schema.get("dataSchema", {}).get("properties") or {})
+
+
+def context_from_form(input_schema: dict, payload: dict) -> dict:
+    if describes_context(input_schema):
+        return {"documents": [], **payload}
+    return {"entity": payload, "documents": []}
+
+
+def form_path(input_schema: dict, context_path: str) -> str | None:
+    """Where a service error about `context....` belongs in the form, if anywhere."""
+    prefix = "context." if describes_context(input_schema) else "context.entity."
+    if context_path.startswith(prefix):
+        return context_path[len(prefix):]
+    return None

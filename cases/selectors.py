@@ -1,0 +1,90 @@
+"""Reads for the operators' pages, always scoped to the current project."""
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+
+from projects.models import Membership, Project
+from workflows.models import RuntimeStatus, WorkflowDefinitionVersion, WorkflowRuntime
+
+from .models import Queue
+
+
+def queue_list(*, project: Project) -> list[Queue]:
+    return list(Queue.objects.filter(project=project).prefetch_related("definitions").order_by("position", "name"))
+
+
+def queue_get(*, project: Project, slug: str) -> Queue | None:
+    return Queue.objects.filter(project=project, slug=slug).prefetch_related("definitions").first()
+
+
+def queue_condition(queue: Queue) -> Q:
+    """The runtimes a queue shows, as one condition (used for rows and for menu counts)."""
+    condition = Q(entity__kind=queue.entity_kind, definition__in=[d.pk for d in queue.definitions.all()])
+    if queue.statuses:
+        condition &= Q(status__in=queue.statuses)
+    if queue.states:
+        condition &= Q(state__in=queue.states)
+    return condition
+
+
+def queue_counts(*, project: Project, queues: list[Queue]) -> dict[int, int]:
+    """Open cases per queue, all counted in one query."""
+    if not queues:
+        return {}
+    aggregates = {
+        f"q{queue.pk}": Count("pk", filter=queue_condition(queue) & Q(status=RuntimeStatus.ACTIVE))
+        for queue in queues
+    }
+    counts = WorkflowRuntime.objects.filter(project=project).aggregate(**aggregates)
+    return {queue.pk: counts[f"q{queue.pk}"] for queue in queues}
+
+
+def queue_runtimes(*, queue: Queue, base_statuses: bool = True) -> QuerySet[WorkflowRuntime]:
+    """The queue's cases with everything a row shows. With `base_statuses=False` the queue's
+    status restriction is left to the page's filter."""
+    condition = Q(entity__kind=queue.entity_kind, definition__in=[d.pk for d in queue.definitions.all()])
+    if base_statuses and queue.statuses:
+        condition &= Q(status__in=queue.statuses)
+    if queue.states:
+        condition &= Q(state__in=queue.states)
+    return (
+        WorkflowRuntime.objects.filter(condition, project_id=queue.project_id)
+        .select_related("definition", "entity", "assignee")
+        .only(
+            "id", "state", "status", "created_at", "updated_at", "tags",
+            "definition__key", "definition__name",
+            "entity__display_name", "entity__correlation_id", "entity__kind", "entity__email",
+            "assignee__username", "assignee__first_name", "assignee__last_name",
+        )
+    )
+
+
+def latest_versions(definitions) -> dict:
+    """Newest version of each definition, in one query."""
+    newest = (
+        WorkflowDefinitionVersion.objects.filter(definition=OuterRef("definition"))
+        .order_by("-version")
+        .values("version")[:1]
+    )
+    versions = WorkflowDefinitionVersion.objects.filter(
+        definition__in=definitions, version=Subquery(newest)
+    ).select_related("definition")
+    return {version.definition_id: version for version in versions}
+
+
+def project_members(*, project: Project, acting_only: bool = False):
+    memberships = Membership.objects.filter(project=project).select_related("user").order_by("user__username")
+    if acting_only:
+        memberships = memberships.filter(role__in=["operator", "admin"])
+    return [m.user for m in memberships]
+
+
+def case_get(*, project: Project, runtime_id) -> WorkflowRuntime | None:
+    return (
+        WorkflowRuntime.objects.filter(project=project, pk=runtime_id)
+        .select_related("definition", "definition_version", "entity", "assignee", "created_by_user", "created_by_api_key")
+        .first()
+    )
+
+
+def case_history(*, runtime: WorkflowRuntime):
+    return runtime.history.select_related("actor_user").order_by("-created_at", "-id")

@@ -1,0 +1,74 @@
+import json
+
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+STATUS_COLOURS = {"active": "primary", "completed": "success", "failed": "danger"}
+
+
+@register.filter
+def status_colour(status: str) -> str:
+    return STATUS_COLOURS.get(status, "secondary")
+
+
+@register.simple_tag
+def sort_link(query: str, current: str, field: str, label: str) -> SafeString:
+    """A column header that sorts by `field`, toggling direction, keeping the other filters."""
+    from django.http import QueryDict
+
+    params = QueryDict(query, mutable=True)
+    descending = current == field
+    params["sort"] = f"-{field}" if descending else field
+    arrow = " ▲" if current == field else (" ▼" if current == f"-{field}" else "")
+    aria = "ascending" if current == field else ("descending" if current == f"-{field}" else "none")
+    return format_html('<a href="?{}" aria-sort="{}">{}{}</a>', params.urlencode(), aria, label, arrow)
+
+
+@register.simple_tag
+def page_link(query: str, page: int) -> str:
+    return f"?{query}&page={page}" if query else f"?page={page}"
+
+
+def _json_node(value, depth: int) -> SafeString:
+    # Every leaf goes through format_html, so user data in the context is always escaped.
+    if isinstance(value, dict):
+        if not value:
+            return format_html('<span class="lit">{{}}</span>')
+        items = format_html_join(
+            "", "<li><span class=\"key\">{}</span>: {}</li>", ((k, _json_node(v, depth + 1)) for k, v in value.items())
+        )
+        return format_html(
+            '<details{}><summary>{{…}} {} keys</summary><ul class="list-unstyled ms-3 mb-0">{}</ul></details>',
+            " open" if depth < 2 else "",
+            len(value),
+            items,
+        )
+    if isinstance(value, list):
+        if not value:
+            return format_html('<span class="lit">[]</span>')
+        items = format_html_join("", "<li><span class=\"key\">{}</span>: {}</li>", ((i, _json_node(v, depth + 1)) for i, v in enumerate(value)))
+        return format_html(
+            '<details{}><summary>[…] {} items</summary><ul class="list-unstyled ms-3 mb-0">{}</ul></details>',
+            " open" if depth < 2 else "",
+            len(value),
+            items,
+        )
+    if isinstance(value, str):
+        return format_html('<span class="str">{}</span>', json.dumps(value, ensure_ascii=False))
+    if isinstance(value, bool) or value is None:
+        return format_html('<span class="lit">{}</span>', json.dumps(value))
+    return format_html('<span class="num">{}</span>', json.dumps(value))
+
+
+@register.filter
+def json_tree(value) -> SafeString:
+    """Readable, collapsible JSON (nested <details>), escaped throughout."""
+    return format_html('<div class="json-tree">{}</div>', _json_node(value, 0))
+
+
+@register.filter
+def pretty_json(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,280 @@
+import json
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from workflows.actors import Actor
+from workflows.errors import ServiceError
+from workflows.idempotency import idempotency_claim, idempotency_complete
+from workflows.services import (
+    case_add_note,
+    case_assign,
+    machine_for,
+    workflow_send_event,
+    workflow_start,
+)
+
+from . import selectors
+from .current import current_project, switch_project
+from .diagram import statechart_svg
+from .filters import CaseFilter
+from .manual import context_from_form, form_path, input_schema_of, manual_target
+from .schema_forms import SchemaForm, entity_input_schema
+
+PAGE_SIZE = 25
+
+
+@login_required
+def home(request):
+    current = current_project(request)
+    queues = selectors.queue_list(project=current.project)
+    if queues:
+        return redirect("cases:queue", slug=queues[0].slug)
+    return render(request, "cases/home.html")
+
+
+@login_required
+@require_POST
+def project_switch(request):
+    if not switch_project(request, request.POST.get("project", "")):
+        messages.error(request, "You are not a member of that project.")
+    return redirect("cases:home")
+
+
+def _queue_or_404(request, slug):
+    current = current_project(request)
+    queue = selectors.queue_get(project=current.project, slug=slug)
+    if queue is None:
+        raise Http404("No such queue.")
+    return current, queue
+
+
+@login_required
+def queue_detail(request, slug):
+    current, queue = _queue_or_404(request, slug)
+    definitions = list(queue.definitions.all())
+    versions = selectors.latest_versions(definitions)
+    states = sorted({s for v in versions.values() for s in (v.statechart.get("states") or {})})
+    case_filter = CaseFilter(
+        request.GET,
+        queryset=selectors.queue_runtimes(queue=queue, base_statuses=False),
+        queue=queue,
+        user=request.user,
+        states=states,
+        members=selectors.project_members(project=current.project),
+        definitions=definitions,
+    )
+    runtimes = case_filter.qs if case_filter.is_valid() else case_filter.queryset.none()
+    if not request.GET.get("sort"):
+        runtimes = runtimes.order_by("-created_at", "-pk")
+    page = Paginator(runtimes, PAGE_SIZE).get_page(request.GET.get("page"))
+    target = manual_target(
+        definitions=definitions,
+        versions=versions,
+        selected_key=case_filter.form.cleaned_data.get("definition") if case_filter.is_valid() else None,
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/queue.html",
+        {
+            "queue": queue,
+            "filter": case_filter,
+            "page": page,
+            "query": query.urlencode(),
+            "sort": request.GET.get("sort", ""),
+            "manual": target,
+        },
+    )
+
+
+def _manual_form_context(request, queue, definition, version, form, token):
+    return {"queue": queue, "definition": definition, "version": version, "form": form, "form_token": token}
+
+
+@login_required
+def case_create(request, slug):
+    current, queue = _queue_or_404(request, slug)
+    if not current.can_act:
+        raise PermissionDenied("Viewers cannot add cases.")
+    definitions = list(queue.definitions.all())
+    versions = selectors.latest_versions(definitions)
+    key = request.POST.get("definition") or request.GET.get("definition")
+    target = manual_target(definitions=definitions, versions=versions, selected_key=key)
+    if target.definition is None:
+        if not target.candidates and not key:
+            messages.error(request, "No workflow of this queue allows adding cases manually.")
+            return redirect("cases:queue", slug=queue.slug)
+        if key and not target.candidates:
+            raise Http404("That workflow cannot be started manually from this queue.")
+        return render(request, "cases/choose_definition.html", {"queue": queue, "candidates": target.candidates})
+    definition = target.definition
+    version = versions[definition.pk]
+    input_schema = input_schema_of(version) or entity_input_schema(queue.entity_kind)
+    token = request.POST.get("form_token") or uuid.uuid4().hex
+    form = SchemaForm(request.POST or None, input_schema=input_schema)
+    if request.method == "POST" and form.is_valid():
+        context = context_from_form(input_schema, form.cleaned_payload)
+        try:
+            runtime, created = _start_manual_case(request, current.project, definition, context, token)
+        except ServiceError as error:
+            if error.status_code == 403:
+                raise PermissionDenied(error.message) from error
+            located = [e for e in error.errors if form_path(input_schema, e.path) is not None]
+            form.add_located_errors(
+                [type(e)(form_path(input_schema, e.path), e.message) for e in located]
+                + [type(e)("", f"{e.path}: {e.message}" if e.path else e.message) for e in error.errors if e not in located]
+            )
+            if not error.errors:
+                messages.error(request, error.message)
+        else:
+            if created:
+                messages.success(request, f"Case created for {runtime.entity}.")
+            else:
+                messages.info(request, f"{runtime.entity} already had an open case; it was updated with this data.")
+            return redirect("cases:case", runtime_id=runtime.pk)
+    return render(request, "cases/add_case.html", _manual_form_context(request, queue, definition, version, form, token))
+
+
+def _start_manual_case(request, project, definition, context, token):
+    """Starts the case once per form token, so a double submission opens the same case."""
+    from workflows.models import WorkflowRuntime
+
+    with transaction.atomic():
+        claim = idempotency_claim(
+            project=project, key=f"manual-case:{token}", body={"definition": definition.key, "context": context}
+        )
+        if claim.replay:
+            _, body = claim.response
+            return WorkflowRuntime.objects.select_related("entity").get(pk=body["workflowRuntimeId"]), False
+        result = workflow_start(
+            project=project, workflow_id=definition.key, context=context, actor=Actor(user=request.user)
+        )
+        idempotency_complete(
+            claim=claim, status=201, body={"workflowRuntimeId": str(result.runtime.pk)}
+        )
+    return result.runtime, result.created
+
+
+def _case_or_404(request, runtime_id):
+    current = current_project(request)
+    runtime = selectors.case_get(project=current.project, runtime_id=runtime_id)
+    if runtime is None:
+        raise Http404("No such case.")
+    return current, runtime
+
+
+def _final_events(machine, state) -> set[str]:
+    return {event for source, event, target in machine.edges() if source == state and event and machine.is_final(target)}
+
+
+@login_required
+def case_detail(request, runtime_id):
+    current, runtime = _case_or_404(request, runtime_id)
+    machine = machine_for(runtime.definition_version)
+    open_case = runtime.is_open
+    events = machine.next_events(runtime.state) if open_case else []
+    final_events = _final_events(machine, runtime.state)
+    diagram = statechart_svg(
+        states=machine.state_names,
+        edges=machine.edges(),
+        initial=machine.initial_state,
+        current=runtime.state,
+        final_states={s for s in machine.state_names if machine.is_final(s)},
+        title=f"{runtime.definition.name} workflow",
+    )
+    documents = runtime.context.get("documents") if isinstance(runtime.context, dict) else None
+    return render(
+        request,
+        "cases/case.html",
+        {
+            "case": runtime,
+            "entity": runtime.entity,
+            "events": [(name, name in final_events) for name in events],
+            "diagram": diagram,
+            "documents": documents if isinstance(documents, list) else [],
+            "history": selectors.case_history(runtime=runtime),
+            "members": selectors.project_members(project=current.project, acting_only=True),
+            "can_act": current.can_act,
+        },
+    )
+
+
+def _act(request, runtime_id, action):
+    """Runs a case action for the signed-in user; refusals come back as messages."""
+    current, runtime = _case_or_404(request, runtime_id)
+    try:
+        message = action(current, runtime)
+    except ServiceError as error:
+        if error.status_code == 403:
+            raise PermissionDenied(error.message) from error
+        messages.error(request, str(error))
+    else:
+        if message:
+            messages.success(request, message)
+    return redirect("cases:case", runtime_id=runtime.pk)
+
+
+@login_required
+@require_POST
+def case_event(request, runtime_id):
+    name = request.POST.get("name", "")
+    payload_text = request.POST.get("payload", "").strip()
+    current, runtime = _case_or_404(request, runtime_id)
+    machine = machine_for(runtime.definition_version)
+    if name in _final_events(machine, runtime.state) and not request.POST.get("confirmed") and runtime.is_open:
+        return render(request, "cases/confirm_event.html", {"case": runtime, "name": name, "payload": payload_text})
+
+    def send(current, runtime):
+        try:
+            payload = json.loads(payload_text) if payload_text else None
+        except ValueError as error:
+            raise ServiceError(f"The payload is not valid JSON: {error}") from error
+        result = workflow_send_event(
+            project=current.project, runtime_id=runtime.pk, name=name, payload=payload, actor=Actor(user=request.user)
+        )
+        return f"'{name}' applied: the case is now in {result.runtime.state} ({result.runtime.status})."
+
+    return _act(request, runtime_id, send)
+
+
+@login_required
+@require_POST
+def case_assign_view(request, runtime_id):
+    choice = request.POST.get("assignee", "")
+
+    def assign(current, runtime):
+        if choice == "me":
+            assignee = request.user
+        elif choice:
+            assignee = get_user_model().objects.filter(username=choice).first()
+            if assignee is None:
+                raise ServiceError("No such user.")
+        else:
+            assignee = None
+        updated = case_assign(project=current.project, runtime_id=runtime.pk, assignee=assignee, actor=Actor(user=request.user))
+        return f"Assigned to {updated.assignee.get_username()}." if updated.assignee else "Case unassigned."
+
+    return _act(request, runtime_id, assign)
+
+
+@login_required
+@require_POST
+def case_note(request, runtime_id):
+    def note(current, runtime):
+        case_add_note(project=current.project, runtime_id=runtime.pk, text=request.POST.get("text", ""), actor=Actor(user=request.user))
+        return "Note added."
+
+    return _act(request, runtime_id, note)
+
+

@@ -1,0 +1,87 @@
+"""An operator's day in a real browser (Debian's Chromium driven by Playwright)."""
+
+import re
+
+from playwright.sync_api import expect
+
+from workflows.models import Entity, WorkflowRuntime
+
+KYB_FORM = {
+    "Entity ID (As represented in your system)": "manual-001",
+    "Company Name": "Browser Test Ltd",
+    "Company Type": "Private limited company",
+    "Email": "rep@example.com",
+    "First Name": "Rita",
+    "Last Name": "Representative",
+}
+
+
+def open_add_case_form(page):
+    page.get_by_role("link", name=re.compile("Businesses Onboarding")).click()
+    expect(page.get_by_role("heading", name="Businesses Onboarding")).to_be_visible()
+    page.get_by_role("link", name="Add Case Manually").click()
+    expect(page.get_by_role("heading", name="Add Case Manually")).to_be_visible()
+
+
+def test_operator_adds_a_case_manually_and_approves_it(demo, login, screenshots):
+    page = login("operator", "operator")
+    open_add_case_form(page)
+    for label, value in KYB_FORM.items():
+        page.get_by_label(label, exact=False).first.fill(value)
+    page.get_by_role("button", name="Create case").click()
+
+    expect(page.get_by_role("heading", name="Browser Test Ltd")).to_be_visible()
+    expect(page.get_by_text("Case created for Browser Test Ltd")).to_be_visible()
+    expect(page.locator("#case-state")).to_contain_text("manual_review")
+    runtime = WorkflowRuntime.objects.get()
+    assert runtime.created_by_user.username == "operator"
+    assert runtime.context["entity"]["type"] == "business"
+
+    page.get_by_role("button", name="approve", exact=True).click()
+    page.get_by_role("button", name="Confirm approve").click()
+    expect(page.locator("#case-status")).to_have_text("completed")
+    expect(page.locator("#timeline")).to_contain_text("manual_review → approved")
+    page.screenshot(path=screenshots / "case-wide.png", full_page=True)
+
+    page.get_by_role("link", name=re.compile("Businesses Onboarding")).click()
+    page.get_by_label("Status").select_option("completed")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("link", name="Browser Test Ltd")).to_be_visible()
+    page.screenshot(path=screenshots / "queue-wide.png", full_page=True)
+
+
+def test_invalid_manual_form_shows_field_errors_and_creates_nothing(demo, login):
+    page = login("operator", "operator")
+    open_add_case_form(page)
+    page.get_by_label("Entity ID (As represented in your system)").fill("manual-002")
+    page.get_by_label("Email").fill("not-an-email")
+    page.get_by_label("First Name").fill("Rita")
+    page.get_by_role("button", name="Create case").click()
+
+    expect(page.get_by_role("heading", name="Add Case Manually")).to_be_visible()
+    expect(page.get_by_text("Enter a valid email address.")).to_be_visible()
+    expect(page.get_by_text("This field is required.").first).to_be_visible()
+    assert WorkflowRuntime.objects.count() == 0
+    assert Entity.objects.count() == 0
+
+
+def test_pages_fit_a_narrow_window(demo, login, page, screenshots):
+    page.set_viewport_size({"width": 390, "height": 844})
+    login("operator", "operator")
+    expect(page.get_by_role("heading", name="Businesses Onboarding")).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    page.screenshot(path=screenshots / "queue-narrow.png", full_page=True)
+
+
+def test_viewer_sees_the_case_but_no_actions(demo, login, live_server):
+    from workflows.actors import Actor
+    from workflows.services import workflow_start
+    from tests.factories import business_context
+
+    runtime = workflow_start(project=demo, workflow_id="till_basic_kyb_demo", context=business_context(), actor=Actor()).runtime
+    page = login("viewer", "viewer")
+    page.goto(f"{live_server.url}/cases/{runtime.pk}/")
+    expect(page.get_by_text("You can read this case")).to_be_visible()
+    expect(page.get_by_role("button", name="approve")).to_have_count(0)
+    expect(page.get_by_role("link", name="Add Case Manually")).to_have_count(0)

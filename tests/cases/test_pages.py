@@ -1,0 +1,317 @@
+import pytest
+from django.test import Client
+
+from cases.models import Queue
+from cases.selectors import queue_counts, queue_list
+from projects.models import Role
+from workflows.actors import Actor
+from workflows.models import HistoryKind, WorkflowRuntime
+from workflows.services import case_assign, workflow_send_event, workflow_start
+
+from ..factories import MembershipFactory, UserFactory, business_context
+
+QUEUE_URL = "/queues/businesses-onboarding/"
+ADD_URL = "/queues/businesses-onboarding/new/?definition=till_basic_kyb_demo"
+
+VALID_FORM = {
+    "definition": "till_basic_kyb_demo",
+    "id": "manual-1",
+    "data.companyName": "Form Co",
+    "data.companyType": "LLC",
+    "data.additionalInfo.mainRepresentative.email": "rep@example.com",
+    "data.additionalInfo.mainRepresentative.firstName": "Rita",
+    "data.additionalInfo.mainRepresentative.lastName": "Rep",
+}
+
+
+@pytest.fixture
+def operator_client(demo_project):
+    user = MembershipFactory(project=demo_project, user=UserFactory(username="op"), role=Role.OPERATOR).user
+    client = Client()
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def viewer_client(demo_project):
+    user = MembershipFactory(project=demo_project, user=UserFactory(username="view"), role=Role.VIEWER).user
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def start(project, entity_id="e1", company="ACME Ltd", **data):
+    return workflow_start(
+        project=project, workflow_id="till_basic_kyb_demo", context=business_context(entity_id, company, **data), actor=Actor()
+    ).runtime
+
+
+def test_pages_need_login(demo_project):
+    response = Client().get(QUEUE_URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_home_opens_the_first_queue(operator_client):
+    response = operator_client.get("/")
+    assert response["Location"] == QUEUE_URL
+
+
+def test_menu_groups_queues_with_open_case_counts(operator_client, demo_project):
+    start(demo_project, "e1")
+    done = start(demo_project, "e2")
+    workflow_send_event(project=demo_project, runtime_id=done.pk, name="approve", actor=Actor())
+    html = operator_client.get(QUEUE_URL).content.decode()
+    assert "Businesses" in html and "Individuals" in html
+    counts = queue_counts(project=demo_project, queues=queue_list(project=demo_project))
+    assert counts[Queue.objects.get(slug="businesses-onboarding").pk] == 1
+    assert counts[Queue.objects.get(slug="individuals-kyc").pk] == 0
+
+
+def test_menu_counts_take_one_query_for_all_queues(demo_project, django_assert_num_queries):
+    queues = queue_list(project=demo_project)
+    with django_assert_num_queries(1):
+        queue_counts(project=demo_project, queues=queues)
+
+
+def test_queue_page_lists_open_cases_of_the_queue(operator_client, demo_project):
+    start(demo_project, "e1", "Listed Co")
+    html = operator_client.get(QUEUE_URL).content.decode()
+    assert "Listed Co" in html
+    assert "1 case" in html
+
+
+def test_queue_page_uses_the_same_number_of_queries_whatever_the_page_size(operator_client, demo_project, django_assert_max_num_queries):
+    start(demo_project, "e0")
+    operator_client.get(QUEUE_URL)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        operator_client.get(QUEUE_URL)
+    for i in range(1, 30):
+        start(demo_project, f"e{i}")
+    with CaptureQueriesContext(connection) as many:
+        operator_client.get(QUEUE_URL)
+    assert len(many) == len(one)
+
+
+def test_queue_filters_by_search_text(operator_client, demo_project):
+    start(demo_project, "e1", "Alpha Trading")
+    start(demo_project, "e2", "Beta Foods")
+    html = operator_client.get(QUEUE_URL, {"q": "alpha"}).content.decode()
+    assert "Alpha Trading" in html and "Beta Foods" not in html
+
+
+def test_queue_filters_by_assignee_me_and_unassigned(operator_client, demo_project):
+    mine = start(demo_project, "e1", "Mine Co")
+    start(demo_project, "e2", "Free Co")
+    case_assign(project=demo_project, runtime_id=mine.pk, assignee=operator_client.user, actor=Actor())
+    me = operator_client.get(QUEUE_URL, {"assignee": "me"}).content.decode()
+    free = operator_client.get(QUEUE_URL, {"assignee": "unassigned"}).content.decode()
+    assert "Mine Co" in me and "Free Co" not in me
+    assert "Free Co" in free and "Mine Co" not in free
+
+
+def test_queue_shows_completed_cases_only_when_asked(operator_client, demo_project):
+    done = start(demo_project, "e1", "Done Co")
+    workflow_send_event(project=demo_project, runtime_id=done.pk, name="reject", actor=Actor())
+    assert "Done Co" not in operator_client.get(QUEUE_URL).content.decode()
+    assert "Done Co" in operator_client.get(QUEUE_URL, {"status": "completed"}).content.decode()
+    assert "Done Co" in operator_client.get(QUEUE_URL, {"status": "any"}).content.decode()
+
+
+def test_queue_sorts_by_a_column(operator_client, demo_project):
+    start(demo_project, "e1", "Zeta")
+    start(demo_project, "e2", "Alpha")
+    html = operator_client.get(QUEUE_URL, {"sort": "name"}).content.decode()
+    assert html.index("Alpha") < html.index("Zeta")
+
+
+def test_queue_of_another_project_is_404(operator_client, other_project):
+    Queue.objects.create(project=other_project, name="Secret", slug="secret", entity_kind="business")
+    assert operator_client.get("/queues/secret/").status_code == 404
+
+
+def test_add_case_manually_button_is_at_the_bottom_of_the_list(operator_client):
+    html = operator_client.get(QUEUE_URL).content.decode()
+    assert html.index("Add Case Manually") > html.index("</table>")
+    assert ADD_URL in html
+
+
+def test_add_case_manually_is_hidden_when_the_definition_disables_it(operator_client, demo_project):
+    from workflows.models import WorkflowDefinitionVersion
+
+    WorkflowDefinitionVersion.objects.filter(definition__key="till_basic_kyb_demo").update(config={"enableManualCreation": False})
+    assert "Add Case Manually" not in operator_client.get(QUEUE_URL).content.decode()
+    assert operator_client.get(ADD_URL).status_code == 404
+
+
+def test_manual_form_renders_the_input_schema(operator_client):
+    html = operator_client.get(ADD_URL).content.decode()
+    for label in ("Entity ID (As represented in your system)", "Company Name", "Company Type", "Email", "First Name", "Last Name"):
+        assert label in html
+    assert 'name="type"' not in html
+
+
+def test_manual_form_starts_the_workflow_and_opens_the_case(operator_client):
+    response = operator_client.post(ADD_URL, {**VALID_FORM, "form_token": "t1"}, follow=True)
+    runtime = WorkflowRuntime.objects.get()
+    assert response.redirect_chain[-1][0] == f"/cases/{runtime.pk}/"
+    assert "Case created for Form Co" in response.content.decode()
+    assert runtime.context["entity"] == {
+        "id": "manual-1",
+        "type": "business",
+        "data": {
+            "companyName": "Form Co",
+            "companyType": "LLC",
+            "additionalInfo": {"mainRepresentative": {"email": "rep@example.com", "firstName": "Rita", "lastName": "Rep"}},
+        },
+    }
+    assert runtime.created_by_user == operator_client.user
+    assert runtime.history.get(kind=HistoryKind.CREATED).actor_label == "op"
+
+
+def test_manual_form_errors_sit_beside_their_fields_and_create_nothing(operator_client):
+    data = {**VALID_FORM, "data.companyName": "", "data.additionalInfo.mainRepresentative.email": "nope", "form_token": "t2"}
+    response = operator_client.post(ADD_URL, data)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "data.companyName" in form.errors
+    assert "data.additionalInfo.mainRepresentative.email" in form.errors
+    assert WorkflowRuntime.objects.count() == 0
+
+
+def test_double_submission_creates_one_case(operator_client):
+    operator_client.post(ADD_URL, {**VALID_FORM, "form_token": "same"})
+    second = operator_client.post(ADD_URL, {**VALID_FORM, "form_token": "same"})
+    assert WorkflowRuntime.objects.count() == 1
+    assert second["Location"] == f"/cases/{WorkflowRuntime.objects.get().pk}/"
+
+
+def test_viewer_cannot_add_cases(viewer_client):
+    assert viewer_client.get(ADD_URL).status_code == 403
+    assert viewer_client.post(ADD_URL, {**VALID_FORM, "form_token": "v"}).status_code == 403
+    assert WorkflowRuntime.objects.count() == 0
+
+
+def test_case_page_shows_state_events_diagram_and_history(operator_client, demo_project):
+    runtime = start(demo_project, "e1", "Page Co")
+    html = operator_client.get(f"/cases/{runtime.pk}/").content.decode()
+    for text in ("Page Co", "manual_review", ">approve<", ">reject<", ">revision<", "<svg", "Created"):
+        assert text in html
+
+
+def test_case_page_escapes_user_data(operator_client, demo_project):
+    runtime = start(demo_project, "e1", "<script>alert(1)</script>", note="<img src=x onerror=alert(2)>")
+    html = operator_client.get(f"/cases/{runtime.pk}/").content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_case_of_another_project_is_404(operator_client, other_project):
+    from workflows.definition_files import definition_file_load, demo_definition_paths
+
+    for path in demo_definition_paths():
+        definition_file_load(project=other_project, path=path)
+    runtime = start(other_project)
+    assert operator_client.get(f"/cases/{runtime.pk}/").status_code == 404
+    assert operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "revision"}).status_code == 404
+    runtime.refresh_from_db()
+    assert runtime.state == "manual_review"
+
+
+def test_event_button_moves_the_case(operator_client, demo_project):
+    runtime = start(demo_project)
+    response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "revision"}, follow=True)
+    runtime.refresh_from_db()
+    assert runtime.state == "revision"
+    assert "applied" in response.content.decode()
+
+
+def test_final_event_asks_for_confirmation_first(operator_client, demo_project):
+    runtime = start(demo_project)
+    response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "approve"})
+    assert "Confirm approve" in response.content.decode()
+    runtime.refresh_from_db()
+    assert runtime.state == "manual_review"
+    operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "approve", "confirmed": "1"})
+    runtime.refresh_from_db()
+    assert runtime.status == "completed"
+
+
+def test_event_on_a_completed_case_is_refused_with_a_message(operator_client, demo_project):
+    runtime = start(demo_project)
+    workflow_send_event(project=demo_project, runtime_id=runtime.pk, name="reject", actor=Actor())
+    response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "approve", "confirmed": "1"}, follow=True)
+    assert "accepts no more changes" in response.content.decode()
+    runtime.refresh_from_db()
+    assert runtime.state == "rejected"
+
+
+def test_event_not_allowed_now_is_refused_with_a_message(operator_client, demo_project):
+    runtime = start(demo_project)
+    response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "RESUBMITTED"}, follow=True)
+    assert "not handled" in response.content.decode()
+
+
+def test_invalid_payload_json_is_refused_with_a_message(operator_client, demo_project):
+    runtime = start(demo_project)
+    response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "revision", "payload": "{oops"}, follow=True)
+    assert "not valid JSON" in response.content.decode()
+    runtime.refresh_from_db()
+    assert runtime.state == "manual_review"
+
+
+def test_assign_to_me_and_unassign(operator_client, demo_project):
+    runtime = start(demo_project)
+    operator_client.post(f"/cases/{runtime.pk}/assign/", {"assignee": "me"})
+    runtime.refresh_from_db()
+    assert runtime.assignee == operator_client.user
+    operator_client.post(f"/cases/{runtime.pk}/assign/", {"assignee": ""})
+    runtime.refresh_from_db()
+    assert runtime.assignee is None
+
+
+def test_note_appears_in_the_timeline(operator_client, demo_project):
+    runtime = start(demo_project)
+    operator_client.post(f"/cases/{runtime.pk}/note/", {"text": "Checked the registry <b>ok</b>"})
+    html = operator_client.get(f"/cases/{runtime.pk}/").content.decode()
+    assert "Checked the registry &lt;b&gt;ok&lt;/b&gt;" in html
+
+
+def test_viewer_actions_are_refused_on_the_server(viewer_client, demo_project):
+    runtime = start(demo_project)
+    assert viewer_client.post(f"/cases/{runtime.pk}/event/", {"name": "revision"}).status_code == 403
+    assert viewer_client.post(f"/cases/{runtime.pk}/assign/", {"assignee": "me"}).status_code == 403
+    assert viewer_client.post(f"/cases/{runtime.pk}/note/", {"text": "hi"}).status_code == 403
+    runtime.refresh_from_db()
+    assert (runtime.state, runtime.assignee) == ("manual_review", None)
+
+
+def test_actions_need_a_csrf_token(demo_project):
+    user = MembershipFactory(project=demo_project, user=UserFactory(username="csrf"), role=Role.OPERATOR).user
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    runtime = start(demo_project)
+    assert client.post(f"/cases/{runtime.pk}/event/", {"name": "revision"}).status_code == 403
+    runtime.refresh_from_db()
+    assert runtime.state == "manual_review"
+
+
+def test_project_switcher_changes_the_visible_project(operator_client, other_project):
+    MembershipFactory(project=other_project, user=operator_client.user, role=Role.VIEWER)
+    Queue.objects.create(project=other_project, name="Other Queue", slug="other-queue", entity_kind="business")
+    operator_client.post("/projects/switch/", {"project": "other"})
+    assert operator_client.get("/")["Location"] == "/queues/other-queue/"
+    assert operator_client.get(QUEUE_URL).status_code == 404
+
+
+def test_user_without_membership_is_told_so(db):
+    client = Client()
+    client.force_login(UserFactory(username="lonely"))
+    response = client.get("/")
+    assert response.status_code == 403
+    assert "not a member of any project" in response.content.decode()
