@@ -133,7 +133,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 # API keys record their last use at most this often, so reads do not write on every request.
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmem://")}
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["workflows.api.authentication.ApiKeyAuthentication"],

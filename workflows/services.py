@@ -252,7 +252,9 @@ def _entity_outcome(runtime: WorkflowRuntime) -> str | None:
 def _record_entity_outcome(runtime: WorkflowRuntime) -> None:
     outcome = _entity_outcome(runtime)
     if outcome:
-        Entity.objects.filter(pk=runtime.entity_id).update(approval_state=outcome)
+        entity = runtime.entity
+        entity.approval_state = outcome
+        entity.save(update_fields=["approval_state", "updated_at"])
 
 
 def _require_can_act(actor: Actor, project: Project) -> None:
