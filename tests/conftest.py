@@ -7,9 +7,12 @@ from workflows.definition_files import definition_file_load, demo_definition_pat
 from .factories import DefinitionVersionFactory, MembershipFactory, ProjectFactory, UserFactory
 
 
-@pytest.fixture(autouse=True)
-def _plain_http(settings):
-    # Production defaults redirect to HTTPS; the test client and live servers speak HTTP.
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http():
+    """Production defaults redirect to HTTPS; the test client and live servers speak HTTP.
+    Session-wide, before any live server builds its middleware (which reads these once)."""
+    from django.conf import settings
+
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
