@@ -71,7 +71,8 @@ def api_key_lookup_part(raw_key: str) -> str | None:
     rest = raw_key[len(API_KEY_PREFIX) :]
     if len(rest) <= API_KEY_LOOKUP_LENGTH + 1 or rest[API_KEY_LOOKUP_LENGTH] != "_":
         return None
-    return rest[:API_KEY_LOOKUP_LENGTH]
+    lookup = rest[:API_KEY_LOOKUP_LENGTH]
+    return lookup if all(c in "0123456789abcdef" for c in lookup) else None
 
 
 class ApiKey(models.Model):

@@ -22,7 +22,7 @@ PATH_ROOT_TO_FIELD = {"statechart": "statechart", "contextSchema": "context_sche
 
 class PrettyJSONField(forms.JSONField):
     def prepare_value(self, value):
-        if isinstance(value, str):
+        if isinstance(value, forms.fields.InvalidJSONInput):  # shown again exactly as typed
             return value
         return json.dumps(value, indent=2, ensure_ascii=False)
 

@@ -2,7 +2,7 @@ import json
 
 from django import template
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -36,7 +36,7 @@ def _json_node(value, depth: int) -> SafeString:
     # Every leaf goes through format_html, so user data in the context is always escaped.
     if isinstance(value, dict):
         if not value:
-            return format_html('<span class="lit">{{}}</span>')
+            return mark_safe('<span class="lit">{}</span>')
         items = format_html_join(
             "", "<li><span class=\"key\">{}</span>: {}</li>", ((k, _json_node(v, depth + 1)) for k, v in value.items())
         )
@@ -48,7 +48,7 @@ def _json_node(value, depth: int) -> SafeString:
         )
     if isinstance(value, list):
         if not value:
-            return format_html('<span class="lit">[]</span>')
+            return mark_safe('<span class="lit">[]</span>')
         items = format_html_join("", "<li><span class=\"key\">{}</span>: {}</li>", ((i, _json_node(v, depth + 1)) for i, v in enumerate(value)))
         return format_html(
             '<details{}><summary>[…] {} items</summary><ul class="list-unstyled ms-3 mb-0">{}</ul></details>',

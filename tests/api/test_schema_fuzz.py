@@ -1,28 +1,44 @@
 """A schema-driven fuzzer (schemathesis) against the whole API stack: no 5xx, and every
 response matches the published OpenAPI schema (status codes, content types, bodies)."""
 
+import json
+
 import pytest
 import schemathesis
+from django.core.handlers.wsgi import WSGIHandler
+from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from config.wsgi import application
 from projects.services import api_key_create
 
 EXAMPLES_PER_OPERATION = 40
 
 
-@pytest.fixture
-def api_schema(demo_project):
-    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+class LazyDjangoApp:
+    """The real WSGI app, built at the first request so its middleware sees the test settings."""
+
+    handler = None
+
+    def __call__(self, environ, start_response):
+        if self.handler is None:
+            self.handler = WSGIHandler()
+        return self.handler(environ, start_response)
+
+
+def published_schema() -> dict:
+    # The same document /api/schema/ serves (tests/api/test_throttling_and_docs.py fetches it).
+    return json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
+
+
+schema = schemathesis.openapi.from_dict(published_schema())
+schema.app = LazyDjangoApp()
 
 
 @pytest.fixture
 def auth_header(demo_project):
     _, raw_key = api_key_create(project=demo_project, name="fuzz")
     return {"Authorization": f"Bearer {raw_key}"}
-
-
-schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
@@ -33,4 +49,11 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     derandomize=True,
 )
 def test_api_answers_every_generated_request_as_documented(case, auth_header):
-    case.call_and_validate(headers=auth_header)
+    # Checked: no 5xx, and every status code, content type, header and body is as documented.
+    # Not checked: "valid requests are accepted" cannot hold for `run` (the definition's context
+    # schema and idempotency rules refuse bodies OpenAPI allows), and "invalid requests are
+    # refused" is confounded by the key we inject into mutations that drop Authorization and
+    # by unknown query parameters, which the API ignores on purpose.
+    case.call_and_validate(
+        headers=auth_header, excluded_checks=[positive_data_acceptance, negative_data_rejection]
+    )

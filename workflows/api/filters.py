@@ -25,3 +25,12 @@ class RuntimeFilter(django_filters.FilterSet):
     class Meta:
         model = WorkflowRuntime
         fields = []
+
+    def is_valid(self):
+        valid = super().is_valid()
+        # An API caller who sends `?state=` made a mistake; HTML forms' "empty = no filter"
+        # convention does not apply here.
+        empty = [name for name in self.filters if name in self.data and self.data.get(name, "").strip() == ""]
+        for name in empty:
+            self.form.add_error(name, "Must not be empty.")
+        return valid and not empty

@@ -1,3 +1,4 @@
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -8,6 +9,28 @@ class PageLimitPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "limit"
     max_page_size = 100
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # A bad page or limit is the caller's mistake (400), not a silent default.
+        errors = {}
+        for name, maximum in ((self.page_query_param, None), (self.page_size_query_param, self.max_page_size)):
+            raw = request.query_params.getlist(name)
+            if not raw:
+                continue
+            value = raw[-1]
+            if len(raw) > 1 or not value.isdigit() or int(value) < 1 or (maximum and int(value) > maximum):
+                errors[name] = [f"Must be a whole number from 1{f' to {maximum}' if maximum else ''}."]
+        if errors:
+            raise ValidationError(errors)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters
 
     def get_paginated_response(self, data):
         paginator = self.page.paginator

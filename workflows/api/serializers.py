@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from workflows.models import WorkflowRuntime
@@ -26,6 +27,7 @@ RUN_EXAMPLE = {
 }
 
 
+@extend_schema_field({"type": "object", "additionalProperties": True})
 class JSONObjectField(serializers.JSONField):
     """A JSON object (not a list, string or number)."""
 
