@@ -154,3 +154,29 @@ def test_other_projects_definition_detail_is_404(api, other_project):
 
     DefinitionVersionFactory(definition__project=other_project, definition__key="secret_flow")
     assert api.get("/api/v1/external/workflow-definitions/secret_flow").status_code == 404
+
+
+def test_date_with_an_offset_postgresql_refuses_is_normalised_to_utc(api):
+    start(api, "e1")
+    response = api.get(LIST_URL, {"createdBefore": "2999-06-28T11:39:28.2-20:26"})
+    assert response.status_code == 200
+    assert response.json()["meta"]["total"] == 1
+
+
+def test_date_that_overflows_in_utc_is_400(api):
+    response = api.get(LIST_URL, {"createdAfter": "0001-01-01T00:00:00+05:00"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"path": "createdAfter", "message": "Date out of range."}]
+
+
+def test_empty_filter_value_is_400(api):
+    response = api.get(LIST_URL, {"state": ""})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"path": "state", "message": "Must not be empty."}]
+
+
+@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "abc"}, {"page": "-1"}, {"limit": "101"}])
+def test_bad_page_or_limit_is_400(api, params):
+    response = api.get(LIST_URL, params)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == next(iter(params))

@@ -1,6 +1,27 @@
+from datetime import timezone
+
 import django_filters
+from django import forms
 
 from workflows.models import RuntimeStatus, WorkflowRuntime
+
+
+class UTCIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """ISO 8601 with any offset Python accepts, normalised to UTC: PostgreSQL refuses offsets
+    beyond ±15:59, which must not turn a caller's typo into a server error."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(timezone.utc)
+        except OverflowError as error:
+            raise forms.ValidationError("Date out of range.") from error
+
+
+class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCIsoDateTimeField
 
 
 class RuntimeFilter(django_filters.FilterSet):
@@ -10,8 +31,8 @@ class RuntimeFilter(django_filters.FilterSet):
     entityId = django_filters.CharFilter(
         field_name="entity__correlation_id", max_length=255, label="Entity correlation id"
     )
-    createdAfter = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    createdBefore = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    createdAfter = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    createdBefore = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     orderBy = django_filters.OrderingFilter(
         fields=(
             ("created_at", "createdAt"),
