@@ -1,6 +1,8 @@
 """Validation of what callers send: the run input (SPEC section 4, step 2) and definitions."""
 
+import json
 from collections.abc import Iterable
+from functools import lru_cache
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
@@ -72,6 +74,14 @@ def schema_errors(validator, instance, root: str) -> list[FieldError]:
 
 def schema_validator(schema: dict):
     """A validator for a context/input schema, checking `format` (email, date, ...) too."""
+    return _validator_for_json(json.dumps(schema, sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _validator_for_json(schema_json: str):
+    # Building a validator (and its format checker) costs more than most validations; a
+    # schema's JSON text identifies it, so a version edited in place gets a new validator.
+    schema = json.loads(schema_json)
     cls = validator_for(schema, default=Draft202012Validator)
     return cls(schema, format_checker=FormatChecker())
 

@@ -1,7 +1,6 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from workflows.models import WorkflowRuntime
 
 RUN_EXAMPLE = {
     "workflowId": "till_basic_kyb_demo",
@@ -65,10 +64,11 @@ class RunResponseSerializer(serializers.Serializer):
     created = serializers.BooleanField()
 
 
-def run_response(runtime: WorkflowRuntime, created: bool) -> dict:
-    entity = runtime.entity
+def run_response(result) -> dict:
+    """The body of a run's answer, from a `workflows.services.StartResult`."""
+    runtime, entity = result.runtime, result.runtime.entity
     return {
-        "workflowDefinitionId": runtime.definition_version.definition.key,
+        "workflowDefinitionId": result.definition_key,
         "workflowDefinitionVersion": runtime.definition_version.version,
         "workflowRuntimeId": str(runtime.pk),
         "ballerineEntityId": str(entity.pk),
@@ -76,7 +76,7 @@ def run_response(runtime: WorkflowRuntime, created: bool) -> dict:
         "state": runtime.state,
         "status": runtime.status,
         "tags": list(runtime.tags),
-        "created": created,
+        "created": result.created,
     }
 
 

@@ -116,25 +116,28 @@ class WorkflowRunView(APIView):
         body = serializer.validated_data
         project = request.user.project
         idempotency_key = request.headers.get("Idempotency-Key")
+        if idempotency_key is None:
+            return self._start(request, body)
         with transaction.atomic():
-            claim = None
-            if idempotency_key is not None:
-                claim = idempotency_claim(project=project, key=idempotency_key, body=request.data)
-                if claim.replay:
-                    status_code, data = claim.response
-                    return Response(data, status=status_code)
-            result = workflow_start(
-                project=project,
-                workflow_id=body["workflowId"],
-                context=body["context"],
-                config=body.get("config"),
-                version=body.get("version"),
-                actor=actor_for(request),
-            )
-            data = run_response(result.runtime, result.created)
-            status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-            if claim is not None:
-                idempotency_complete(claim=claim, status=status_code, body=data)
+            claim = idempotency_claim(project=project, key=idempotency_key, body=request.data)
+            if claim.replay:
+                status_code, data = claim.response
+                return Response(data, status=status_code)
+            response = self._start(request, body)
+            idempotency_complete(claim=claim, status=response.status_code, body=response.data)
+        return response
+
+    def _start(self, request, body):
+        result = workflow_start(
+            project=request.user.project,
+            workflow_id=body["workflowId"],
+            context=body["context"],
+            config=body.get("config"),
+            version=body.get("version"),
+            actor=actor_for(request),
+        )
+        status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(run_response(result), status=status_code)
         return Response(data, status=status_code)
 
 
@@ -177,8 +180,7 @@ class WorkflowEventView(APIView):
             payload=serializer.validated_data.get("payload"),
             actor=actor_for(request),
         )
-        runtime = selectors.runtime_get(project=request.user.project, runtime_id=result.runtime.pk)
-        return Response(RuntimeDetailSerializer(runtime).data)
+        return Response(RuntimeDetailSerializer(result.runtime).data)
 
 
 class WorkflowHistoryView(generics.ListAPIView):
