@@ -7,6 +7,7 @@ from .errors import ServiceError
 from .models import (
     Entity,
     HistoryEvent,
+    IdempotencyRecord,
     WorkflowDefinition,
     WorkflowDefinitionVersion,
     WorkflowRuntime,
@@ -163,3 +164,10 @@ class HistoryEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "runtime", "kind", "event_name", "from_state", "to_state", "actor_label"]
     list_filter = ["project", "kind"]
     list_select_related = ["runtime__definition", "runtime__entity"]
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
+    list_display = ["key", "project", "response_status", "created_at"]
+    list_filter = ["project"]
+    search_fields = ["key"]
