@@ -85,3 +85,39 @@ def test_viewer_sees_the_case_but_no_actions(demo, login, live_server):
     expect(page.get_by_text("You can read this case")).to_be_visible()
     expect(page.get_by_role("button", name="approve")).to_have_count(0)
     expect(page.get_by_role("link", name="Add Case Manually")).to_have_count(0)
+
+
+def start_demo_case(project, entity_id="dialog-1", company="Dialog Co"):
+    from tests.factories import business_context
+    from workflows.actors import Actor
+    from workflows.services import workflow_start
+
+    return workflow_start(
+        project=project, workflow_id="till_basic_kyb_demo", context=business_context(entity_id, company), actor=Actor()
+    ).runtime
+
+
+def test_final_event_confirmed_in_the_dialog_completes_the_case(demo, login, live_server):
+    runtime = start_demo_case(demo)
+    page = login("operator", "operator")
+    page.goto(f"{live_server.url}/cases/{runtime.pk}/")
+    messages = []
+    page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="reject", exact=True).click()
+    expect(page.locator("#case-status")).to_have_text("completed")
+    assert "completes the case" in messages[0]
+    expect(page.locator("#timeline")).to_contain_text("manual_review → rejected")
+
+
+def test_final_event_works_without_javascript(demo, browser, live_server):
+    runtime = start_demo_case(demo, "nojs-1", "No Script Co")
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/cases/{runtime.pk}/")
+    page.get_by_label("Username").fill("operator")
+    page.get_by_label("Password").fill("operator")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="approve", exact=True).click()
+    page.get_by_role("button", name="Confirm approve").click()
+    expect(page.locator("#case-status")).to_have_text("completed")
+    context.close()
