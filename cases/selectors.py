@@ -2,7 +2,7 @@
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
-from projects.models import Membership, Project
+from projects.models import ACTING_ROLES, Membership, Project
 from workflows.models import RuntimeStatus, WorkflowDefinitionVersion, WorkflowRuntime
 
 from .models import Queue
@@ -74,8 +74,18 @@ def latest_versions(definitions) -> dict:
 def project_members(*, project: Project, acting_only: bool = False):
     memberships = Membership.objects.filter(project=project).select_related("user").order_by("user__username")
     if acting_only:
-        memberships = memberships.filter(role__in=["operator", "admin"])
+        memberships = memberships.filter(role__in=ACTING_ROLES)
     return [m.user for m in memberships]
+
+
+def acting_member_get(*, project: Project, username: str):
+    """The user named `username` if they may act on this project's cases, else None."""
+    membership = (
+        Membership.objects.filter(project=project, user__username=username, role__in=ACTING_ROLES)
+        .select_related("user")
+        .first()
+    )
+    return membership.user if membership else None
 
 
 def case_get(*, project: Project, runtime_id) -> WorkflowRuntime | None:

@@ -2,7 +2,6 @@ import json
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -257,9 +256,10 @@ def case_assign_view(request, runtime_id):
         if choice == "me":
             assignee = request.user
         elif choice:
-            assignee = get_user_model().objects.filter(username=choice).first()
+            assignee = selectors.acting_member_get(project=current.project, username=choice)
             if assignee is None:
-                raise ServiceError("No such user.")
+                # One answer for unknown users and non-members, so names cannot be probed.
+                raise ServiceError("Cases can only be assigned to operators of this project.")
         else:
             assignee = None
         updated = case_assign(project=current.project, runtime_id=runtime.pk, assignee=assignee, actor=Actor(user=request.user))

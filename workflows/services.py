@@ -8,7 +8,7 @@ from functools import lru_cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from projects.models import Membership, Project
+from projects.models import ACTING_ROLES, Membership, Project
 
 from . import engine
 from .actors import Actor
@@ -294,7 +294,7 @@ def _require_can_act(actor: Actor, project: Project) -> None:
     if actor.user.is_superuser:
         return
     if not Membership.objects.filter(
-        project=project, user=actor.user, role__in=["operator", "admin"]
+        project=project, user=actor.user, role__in=ACTING_ROLES
     ).exists():
         raise PermissionDenied()
 
@@ -327,11 +327,17 @@ def workflow_start(
     if not entity_created and not run_config.get("allowMultipleActiveWorkflows"):
         existing = (
             WorkflowRuntime.objects.select_for_update(of=("self",))
+            .select_related("definition_version")
             .filter(entity=entity, definition_id=definition_version.definition_id, status=RuntimeStatus.ACTIVE)
             .order_by("-created_at")
             .first()
         )
         if existing is not None:
+            pinned = existing.definition_version
+            if pinned.pk != definition_version.pk:
+                # The case stays on the version it started on: its states and its schema.
+                validate_run_input(context=context, config=config, context_schema=pinned.context_schema)
+                machine = machine_for(pinned)
             return _workflow_rerun(existing, machine, context, config, actor, workflow_id)
 
     try:
@@ -492,12 +498,10 @@ def case_assign(*, project: Project, runtime_id, assignee, actor: Actor) -> Work
     _require_can_act(actor, project)
     runtime = _runtime_for_update(project=project, runtime_id=runtime_id)
     _require_open(runtime)
-    if assignee is not None and not (
-        assignee.is_superuser
-        or Membership.objects.filter(
-            project=project, user=assignee, role__in=["operator", "admin"]
-        ).exists()
-    ):
+    # Superusers too: a case may only go to someone who sees it in this project's queues.
+    if assignee is not None and not Membership.objects.filter(
+        project=project, user=assignee, role__in=ACTING_ROLES
+    ).exists():
         raise ValidationFailed(
             [FieldError("assignee", "Cases can only be assigned to operators of this project.")]
         )

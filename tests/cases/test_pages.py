@@ -275,6 +275,27 @@ def test_assign_to_me_and_unassign(operator_client, demo_project):
     assert runtime.assignee is None
 
 
+def test_reassigning_to_a_member_shows_them_as_assignee(operator_client, demo_project):
+    colleague = MembershipFactory(project=demo_project, user=UserFactory(username="colleague"), role=Role.OPERATOR).user
+    runtime = start(demo_project)
+    response = operator_client.post(f"/cases/{runtime.pk}/assign/", {"assignee": "colleague"}, follow=True)
+    assert "Assigned to colleague." in response.content.decode()
+    runtime.refresh_from_db()
+    assert runtime.assignee == colleague
+
+
+@pytest.mark.parametrize("username", ["nobody-by-that-name", "outsider", "watcher"])
+def test_assigning_to_unknown_users_outsiders_and_viewers_gives_one_message(operator_client, demo_project, username):
+    UserFactory(username="outsider")
+    MembershipFactory(project=demo_project, user=UserFactory(username="watcher"), role=Role.VIEWER)
+    runtime = start(demo_project)
+    response = operator_client.post(f"/cases/{runtime.pk}/assign/", {"assignee": username}, follow=True)
+    assert "Cases can only be assigned to operators of this project." in response.content.decode()
+    runtime.refresh_from_db()
+    assert runtime.assignee is None
+    assert runtime.history.count() == 1  # only the creation
+
+
 def test_note_appears_in_the_timeline(operator_client, demo_project):
     runtime = start(demo_project)
     operator_client.post(f"/cases/{runtime.pk}/note/", {"text": "Checked the registry <b>ok</b>"})

@@ -47,6 +47,16 @@ def test_case_cannot_be_assigned_to_someone_outside_the_project(runtime, operato
     assert runtime.assignee is None
 
 
+def test_superuser_outside_the_project_cannot_be_assigned(runtime, operator_actor):
+    # They would not see the case in this project's queues.
+    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
+    with pytest.raises(ValidationFailed):
+        case_assign(project=runtime.project, runtime_id=runtime.pk, assignee=superuser, actor=operator_actor)
+    runtime.refresh_from_db()
+    assert runtime.assignee is None
+    assert not runtime.history.filter(kind=HistoryKind.ASSIGNED).exists()
+
+
 def test_viewer_cannot_assign(runtime, viewer, operator):
     with pytest.raises(PermissionDenied):
         case_assign(project=runtime.project, runtime_id=runtime.pk, assignee=operator, actor=Actor(user=viewer))

@@ -89,6 +89,53 @@ def test_rerun_keeps_the_previous_context_in_history(definition_version, system_
     assert rerun.payload["context"]["entity"]["data"]["companyName"] == "New"
 
 
+def _add_version_with_a_new_initial_state(definition_version, context_schema=None):
+    statechart = {
+        "id": "simple_v2",
+        "initial": "triage",
+        "states": {"triage": {"on": {"done": "closed"}}, "closed": {"type": "final"}},
+    }
+    return DefinitionVersionFactory(
+        definition=definition_version.definition,
+        version=definition_version.version + 1,
+        statechart=statechart,
+        context_schema=context_schema or {},
+    )
+
+
+def test_rerun_keeps_the_case_on_the_version_it_started_on(definition_version, system_actor):
+    project = definition_version.definition.project
+    first = workflow_start(project=project, workflow_id="kyb", context=business_context(), actor=system_actor)
+    _add_version_with_a_new_initial_state(definition_version)
+    second = workflow_start(
+        project=project, workflow_id="kyb", context=business_context(company="New"), actor=system_actor
+    )
+    second.runtime.refresh_from_db()
+    assert second.runtime.pk == first.runtime.pk
+    assert second.runtime.definition_version == definition_version
+    assert second.runtime.state == "review"
+
+
+def test_rerun_validates_against_the_schema_of_the_pinned_version(definition_version, system_actor):
+    project = definition_version.definition.project
+    definition_version.context_schema = {
+        "type": "object",
+        "properties": {"entity": {"properties": {"data": {"required": ["country"]}}}},
+    }
+    definition_version.save()
+    first = workflow_start(
+        project=project, workflow_id="kyb", context=business_context(country="GB"), actor=system_actor
+    )
+    _add_version_with_a_new_initial_state(definition_version)
+    before = row_counts()
+    with pytest.raises(ValidationFailed) as raised:
+        workflow_start(project=project, workflow_id="kyb", context=business_context(), actor=system_actor)
+    assert [e.path for e in raised.value.errors] == ["context.entity.data.country"]
+    assert row_counts() == before
+    first.runtime.refresh_from_db()
+    assert first.runtime.context["entity"]["data"]["country"] == "GB"
+
+
 def test_allow_multiple_active_workflows_starts_a_second_case(definition_version, system_actor):
     project = definition_version.definition.project
     workflow_start(project=project, workflow_id="kyb", context=business_context(), actor=system_actor)
