@@ -1,4 +1,3 @@
-import json
 import uuid
 
 from django.contrib import messages
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 from workflows.actors import Actor
 from workflows.errors import ServiceError
 from workflows.idempotency import idempotency_claim, idempotency_complete
+from workflows.json_values import json_parse
 from workflows.services import (
     case_add_note,
     case_assign,
@@ -236,7 +236,7 @@ def case_event(request, runtime_id):
 
     def send(current, runtime):
         try:
-            payload = json.loads(payload_text) if payload_text else None
+            payload = json_parse(payload_text) if payload_text else None
         except ValueError as error:
             raise ServiceError(f"The payload is not valid JSON: {error}") from error
         result = workflow_send_event(

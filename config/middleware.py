@@ -5,7 +5,7 @@ import uuid
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 access_logger = logging.getLogger("casework.access")
@@ -65,3 +65,37 @@ class ApiBodyLimitMiddleware:
 
                 return JsonResponse(error_body(413, "Request body too large"), status=413)
         return self.get_response(request)
+
+
+class NulInputMiddleware:
+    """Refuses requests carrying a NUL character in the path, query, headers or form fields
+    (400). No legitimate client sends one and PostgreSQL cannot store or even compare one, so
+    it is stopped here rather than in every filter and form. JSON bodies are checked, with
+    paths, by the API parser."""
+
+    MESSAGE = "The request contains a NUL character (\\u0000), which is not accepted."
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._has_nul(request):
+            if request.path_info.startswith("/api/"):
+                from workflows.api.errors import error_body
+
+                return JsonResponse(error_body(400, self.MESSAGE), status=400)
+            return HttpResponseBadRequest(self.MESSAGE, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request) -> bool:
+        if "\x00" in request.path_info or "\x00" in request.META.get("QUERY_STRING", ""):
+            return True
+        if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
+            return True
+        if any("\x00" in str(value) for value in request.headers.values()):
+            return True
+        form_types = ("application/x-www-form-urlencoded", "multipart/form-data")
+        if request.method == "POST" and not request.path_info.startswith("/api/") and request.content_type in form_types:
+            return any("\x00" in key or any("\x00" in v for v in values) for key, values in request.POST.lists())
+        return False

@@ -32,6 +32,7 @@ from .models import (
     WorkflowDefinitionVersion,
     WorkflowRuntime,
 )
+from .json_values import json_value_errors, text_problem
 from .validation import context_errors, definition_errors, validate_run_input
 
 NOTE_MAX_LENGTH = 10_000
@@ -137,6 +138,8 @@ def definition_version_resolve(*, project: Project, key: str, version: int | Non
 
     Raw SQL because this sits on the hot path of every run and the ORM spends longer
     compiling this join than PostgreSQL spends answering it (measured with bench/run.py)."""
+    if text_problem(key):
+        raise NotFound(f"Workflow definition not found: {text_problem(key)}")
     qn = connection.ops.quote_name
     versions, definitions = WorkflowDefinitionVersion._meta.db_table, WorkflowDefinition._meta.db_table
     sql = (
@@ -438,8 +441,14 @@ def workflow_send_event(
     the state the previous one left, so none is lost."""
     if not isinstance(name, str) or not name:
         raise ValidationFailed([FieldError("name", "This field is required (an event name).")])
+    if text_problem(name):
+        raise ValidationFailed([FieldError("name", text_problem(name))])
     if payload is not None and not isinstance(payload, dict):
         raise ValidationFailed([FieldError("payload", "Must be an object.")])
+    if payload:
+        errors = json_value_errors(payload, "payload")
+        if errors:
+            raise ValidationFailed(errors)
     _require_can_act(actor, project)
     runtime = _runtime_for_update(project=project, runtime_id=runtime_id)
     _require_open(runtime)
@@ -534,6 +543,8 @@ def case_add_note(*, project: Project, runtime_id, text: str, actor: Actor) -> H
         raise ValidationFailed([FieldError("text", "A note cannot be empty.")])
     if len(text) > NOTE_MAX_LENGTH:
         raise ValidationFailed([FieldError("text", f"At most {NOTE_MAX_LENGTH} characters.")])
+    if text_problem(text):
+        raise ValidationFailed([FieldError("text", text_problem(text))])
     runtime = _runtime_for_update(project=project, runtime_id=runtime_id)
     runtime.save(update_fields=["updated_at"])
     return HistoryEvent.objects.create(

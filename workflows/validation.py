@@ -10,6 +10,7 @@ from jsonschema.validators import validator_for
 
 from . import engine
 from .errors import FieldError, ValidationFailed
+from .json_values import json_value_errors
 from .models import EntityKind
 
 CONFIG_SCHEMA = {
@@ -124,6 +125,9 @@ def run_input_errors(*, context, config, context_schema) -> list[FieldError]:
     """Every problem with a run's context and config, each with its path."""
     if not isinstance(context, dict):
         return [FieldError("context", "This field is required and must be an object.")]
+    unstorable = json_value_errors(context, "context") + json_value_errors(config, "config")
+    if unstorable:
+        return unstorable  # the checks below assume values they can walk and store
     errors = entity_errors(context)
     if "documents" in context and not isinstance(context["documents"], list):
         errors.append(FieldError("context.documents", "Must be a list."))
@@ -149,6 +153,14 @@ def context_errors(context, context_schema) -> list[FieldError]:
 
 def definition_errors(*, statechart, context_schema, config, extensions=None) -> list[FieldError]:
     """Everything wrong with a definition version, each problem with its path."""
+    unstorable = (
+        json_value_errors(statechart, "statechart")
+        + json_value_errors(context_schema, "contextSchema")
+        + json_value_errors(config, "config")
+        + json_value_errors(extensions, "extensions")
+    )
+    if unstorable:
+        return unstorable
     errors = [
         FieldError(p.path, p.message)
         for p in engine.validate_definition(statechart, context_schema or None)

@@ -32,8 +32,14 @@ def page_link(query: str, page: int) -> str:
     return f"?{query}&page={page}" if query else f"?page={page}"
 
 
+MAX_TREE_DEPTH = 64
+
+
 def _json_node(value, depth: int) -> SafeString:
     # Every leaf goes through format_html, so user data in the context is always escaped.
+    if depth > MAX_TREE_DEPTH and isinstance(value, (dict, list)):
+        # Input is refused deeper than this; older data still renders, as compact JSON.
+        return format_html('<span class="str">{}</span>', json.dumps(value, ensure_ascii=False))
     if isinstance(value, dict):
         if not value:
             return mark_safe('<span class="lit">{}</span>')

@@ -72,3 +72,14 @@ def test_editing_a_version_in_use_creates_a_new_version(project):
     assert (result.version.version, result.version_created) == (2, True)
     version.refresh_from_db()
     assert version.config == {}
+
+
+def test_definition_with_text_the_database_cannot_store_is_refused_with_its_path(project):
+    statechart = {**SIMPLE_STATECHART, "states": {**SIMPLE_STATECHART["states"], "bad\x00state": {"type": "final"}}}
+    with pytest.raises(ValidationFailed) as raised:
+        definition_save(project=project, key="nul", statechart=statechart, context_schema={"title": "\ud800"})
+    assert [(e.path, e.message.split(" (")[0]) for e in raised.value.errors] == [
+        ("statechart.states.bad\\u0000state", "Key: Contains a NUL character"),
+        ("contextSchema.title", "Contains an unpaired surrogate"),
+    ]
+    assert not WorkflowDefinition.objects.filter(key="nul").exists()

@@ -43,7 +43,7 @@ class RunRequestSerializer(serializers.Serializer):
     workflowId = serializers.CharField(max_length=100, help_text="The definition key.")
     context = JSONObjectField(help_text="Must hold `entity` {type, id, data}; `documents` optional.")
     config = JSONObjectField(required=False, help_text="Run config, deep-merged over the definition's.")
-    version = serializers.IntegerField(required=False, min_value=1, help_text="Pin a definition version.")
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1, help_text="Pin a definition version.")
 
 
 class EntityRefSerializer(serializers.Serializer):
