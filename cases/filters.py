@@ -3,6 +3,7 @@ from django import forms
 from django.db.models import Q
 
 from workflows.models import RuntimeStatus
+from workflows.ordering import StableOrderingFilter
 
 ANY_STATUS = "any"
 
@@ -21,7 +22,7 @@ class CaseFilter(django_filters.FilterSet):
     created_before = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__lte", label="Created until", widget=forms.DateInput(attrs={"type": "date"})
     )
-    sort = django_filters.OrderingFilter(
+    sort = StableOrderingFilter(
         fields=(
             ("entity__display_name", "name"),
             ("entity__correlation_id", "correlation_id"),

@@ -125,6 +125,14 @@ def test_list_orders_by_the_requested_field(api):
     assert [r["id"] for r in body["data"]] == ids
 
 
+def test_paging_through_a_sort_with_ties_shows_every_runtime_once(api):
+    ids = {start(api, f"tie{i}") for i in range(7)}  # all share state and status
+    seen = []
+    for page in (1, 2, 3):
+        seen += [r["id"] for r in api.get(LIST_URL, {"orderBy": "state", "limit": 3, "page": page}).json()["data"]]
+    assert sorted(seen) == sorted(ids)
+
+
 def test_invalid_filter_value_is_400(api):
     response = api.get(LIST_URL, {"status": "sleeping"})
     assert response.status_code == 400

@@ -129,6 +129,17 @@ def test_queue_sorts_by_a_column(operator_client, demo_project):
     assert html.index("Alpha") < html.index("Zeta")
 
 
+def test_paging_a_sort_with_ties_shows_every_case_once(operator_client, demo_project):
+    import re
+
+    ids = {str(start(demo_project, f"tie{i}", f"Tie {i}").pk) for i in range(27)}  # one state for all
+    seen = []
+    for page in (1, 2):
+        html = operator_client.get(QUEUE_URL, {"sort": "state", "page": page}).content.decode()
+        seen += re.findall(r'href="/cases/([0-9a-f-]{36})/"', html)
+    assert sorted(seen) == sorted(ids)
+
+
 def test_queue_of_another_project_is_404(operator_client, other_project):
     Queue.objects.create(project=other_project, name="Secret", slug="secret", entity_kind="business")
     assert operator_client.get("/queues/secret/").status_code == 404

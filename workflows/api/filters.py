@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 
 from workflows.models import RuntimeStatus, WorkflowRuntime
+from workflows.ordering import StableOrderingFilter
 
 
 class UTCIsoDateTimeField(django_filters.fields.IsoDateTimeField):
@@ -33,7 +34,7 @@ class RuntimeFilter(django_filters.FilterSet):
     )
     createdAfter = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     createdBefore = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    orderBy = django_filters.OrderingFilter(
+    orderBy = StableOrderingFilter(
         fields=(
             ("created_at", "createdAt"),
             ("updated_at", "updatedAt"),
