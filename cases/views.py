@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from workflows.actors import Actor
 from workflows.errors import ServiceError
-from workflows.idempotency import idempotency_claim, idempotency_complete
+from workflows.idempotency import idempotency_claim, idempotency_complete, request_fingerprint
 from workflows.json_values import json_parse
 from workflows.services import (
     case_add_note,
@@ -139,6 +139,8 @@ def case_create(request, slug):
         else:
             if created:
                 messages.success(request, f"Case created for {runtime.entity}.")
+            elif created is None:
+                messages.info(request, "This form was already submitted; here is the case it opened.")
             else:
                 messages.info(request, f"{runtime.entity} already had an open case; it was updated with this data.")
             return redirect("cases:case", runtime_id=runtime.pk)
@@ -146,16 +148,19 @@ def case_create(request, slug):
 
 
 def _start_manual_case(request, project, definition, context, token):
-    """Starts the case once per form token, so a double submission opens the same case."""
+    """Starts the case once per form token and data, so a double submission opens the same
+    case. `created` is None when this submission repeats one already handled."""
     from workflows.models import WorkflowRuntime
 
+    body = {"definition": definition.key, "context": context}
+    # The data is part of the key: the same form sent twice opens one case, while the form
+    # changed after going back in the browser is a new submission, not a conflict.
+    key = f"manual-case:{token}:{request_fingerprint(body)[:32]}"
     with transaction.atomic():
-        claim = idempotency_claim(
-            project=project, key=f"manual-case:{token}", body={"definition": definition.key, "context": context}
-        )
+        claim = idempotency_claim(project=project, key=key, body=body)
         if claim.replay:
-            _, body = claim.response
-            return WorkflowRuntime.objects.select_related("entity").get(pk=body["workflowRuntimeId"]), False
+            _, first = claim.response
+            return WorkflowRuntime.objects.select_related("entity").get(pk=first["workflowRuntimeId"]), None
         result = workflow_start(
             project=project, workflow_id=definition.key, context=context, actor=Actor(user=request.user)
         )

@@ -201,6 +201,20 @@ def test_double_submission_creates_one_case(operator_client):
     assert second["Location"] == f"/cases/{WorkflowRuntime.objects.get().pk}/"
 
 
+def test_double_submission_says_the_form_was_already_submitted(operator_client):
+    operator_client.post(ADD_URL, {**VALID_FORM, "form_token": "same"})
+    second = operator_client.post(ADD_URL, {**VALID_FORM, "form_token": "same"}, follow=True)
+    assert "This form was already submitted" in second.content.decode()
+
+
+def test_form_changed_after_going_back_is_a_new_submission(operator_client):
+    operator_client.post(ADD_URL, {**VALID_FORM, "form_token": "same"})
+    other = {**VALID_FORM, "id": "manual-2", "data.companyName": "Second Co", "form_token": "same"}
+    response = operator_client.post(ADD_URL, other, follow=True)
+    assert "Case created for Second Co" in response.content.decode()
+    assert WorkflowRuntime.objects.count() == 2
+
+
 def test_viewer_cannot_add_cases(viewer_client):
     assert viewer_client.get(ADD_URL).status_code == 403
     assert viewer_client.post(ADD_URL, {**VALID_FORM, "form_token": "v"}).status_code == 403
