@@ -35,6 +35,10 @@ def page_link(query: str, page: int) -> str:
 MAX_TREE_DEPTH = 64
 
 
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _json_node(value, depth: int) -> SafeString:
     # Every leaf goes through format_html, so user data in the context is always escaped.
     if depth > MAX_TREE_DEPTH and isinstance(value, (dict, list)):
@@ -47,9 +51,9 @@ def _json_node(value, depth: int) -> SafeString:
             "", "<li><span class=\"key\">{}</span>: {}</li>", ((k, _json_node(v, depth + 1)) for k, v in value.items())
         )
         return format_html(
-            '<details{}><summary>{{…}} {} keys</summary><ul class="list-unstyled ms-3 mb-0">{}</ul></details>',
+            '<details{}><summary>{{…}} {}</summary><ul class="list-unstyled ms-3 mb-0">{}</ul></details>',
             " open" if depth < 2 else "",
-            len(value),
+            _counted(len(value), "key"),
             items,
         )
     if isinstance(value, list):
@@ -57,9 +61,9 @@ def _json_node(value, depth: int) -> SafeString:
             return mark_safe('<span class="lit">[]</span>')
         items = format_html_join("", "<li><span class=\"key\">{}</span>: {}</li>", ((i, _json_node(v, depth + 1)) for i, v in enumerate(value)))
         return format_html(
-            '<details{}><summary>[…] {} items</summary><ul class="list-unstyled ms-3 mb-0">{}</ul></details>',
+            '<details{}><summary>[…] {}</summary><ul class="list-unstyled ms-3 mb-0">{}</ul></details>',
             " open" if depth < 2 else "",
-            len(value),
+            _counted(len(value), "item"),
             items,
         )
     if isinstance(value, str):

@@ -145,10 +145,17 @@ def test_queue_of_another_project_is_404(operator_client, other_project):
     assert operator_client.get("/queues/secret/").status_code == 404
 
 
-def test_add_case_manually_button_is_at_the_bottom_of_the_list(operator_client):
+def test_add_case_manually_button_is_at_the_bottom_of_the_list(operator_client, demo_project):
+    start(demo_project)
     html = operator_client.get(QUEUE_URL).content.decode()
     assert html.index("Add Case Manually") > html.index("</table>")
     assert ADD_URL in html
+
+
+def test_empty_queue_says_so_above_the_add_case_button(operator_client):
+    html = operator_client.get(QUEUE_URL).content.decode()
+    assert "<table" not in html
+    assert html.index("No cases match these filters.") < html.index("Add Case Manually")
 
 
 def test_add_case_manually_is_hidden_when_the_definition_disables_it(operator_client, demo_project):
