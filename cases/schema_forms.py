@@ -160,6 +160,10 @@ def _form_field(schema: dict, ui: dict, label: str, required: bool) -> forms.Fie
     placeholder = _ui(ui, "placeholder")
     if placeholder:
         field.widget.attrs["placeholder"] = placeholder
+    if not isinstance(field.widget, (forms.RadioSelect, forms.CheckboxInput)):
+        # The visible label ends in a required mark; the accessible name is the title alone,
+        # so screen readers and scripts find the field by the words the operator sees.
+        field.widget.attrs["aria-label"] = label
     return field
 
 

@@ -63,8 +63,8 @@ def demo(transactional_db):
 def login(page, live_server):
     def login_as(username, password):
         page.goto(f"{live_server.url}/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(password)
+        page.get_by_label("Username", exact=True).fill(username)
+        page.get_by_label("Password", exact=True).fill(password)
         page.get_by_role("button", name="Log in").click()
         return page
 
