@@ -1,3 +1,4 @@
+import io
 import logging
 import re
 import time
@@ -5,7 +6,10 @@ import uuid
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.core.handlers.wsgi import LimitedStream
+from django.http import HttpResponseBadRequest
+
+from workflows.api.error_bodies import error_response
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 access_logger = logging.getLogger("casework.access")
@@ -49,7 +53,11 @@ class RequestIdMiddleware:
 
 
 class ApiBodyLimitMiddleware:
-    """Refuses API bodies over the limit before anything reads them (413)."""
+    """Refuses API bodies over the limit before anything reads them (413).
+
+    A chunked body has no Content-Length, and Django reads such a body as empty. When the
+    server has decoded the chunks (gunicorn does, and says so with `wsgi.input_terminated`),
+    the body is read here, up to the limit, and handed on as if it had come with a length."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -60,11 +68,23 @@ class ApiBodyLimitMiddleware:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0
-            if length > settings.API_MAX_BODY_BYTES:
-                from workflows.api.errors import error_body
-
-                return JsonResponse(error_body(413, "Request body too large"), status=413)
+            if length > settings.API_MAX_BODY_BYTES or (not length and not self._take_chunked_body(request)):
+                return error_response(413, "Request body too large")
         return self.get_response(request)
+
+    @staticmethod
+    def _take_chunked_body(request) -> bool:
+        """False when a chunked body is over the limit; True otherwise (also when there is none)."""
+        meta = request.META
+        if "chunked" not in meta.get("HTTP_TRANSFER_ENCODING", "").lower() or not meta.get("wsgi.input_terminated"):
+            return True
+        limit = settings.API_MAX_BODY_BYTES
+        body = meta["wsgi.input"].read(limit + 1)
+        if len(body) > limit:
+            return False
+        meta["CONTENT_LENGTH"] = str(len(body))
+        request._stream = LimitedStream(io.BytesIO(body), len(body))
+        return True
 
 
 class NulInputMiddleware:
@@ -81,9 +101,7 @@ class NulInputMiddleware:
     def __call__(self, request):
         if self._has_nul(request):
             if request.path_info.startswith("/api/"):
-                from workflows.api.errors import error_body
-
-                return JsonResponse(error_body(400, self.MESSAGE), status=400)
+                return error_response(400, self.MESSAGE)
             return HttpResponseBadRequest(self.MESSAGE, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 

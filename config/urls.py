@@ -19,3 +19,5 @@ urlpatterns = [
 
 handler404 = views.not_found
 handler500 = views.server_error
+handler400 = views.bad_request
+handler403 = views.permission_denied

@@ -1,15 +1,33 @@
+"""Error handlers: the API's JSON error body under /api/, Django's pages elsewhere."""
+
 from django.views import defaults
 
-from workflows.api.errors import api_not_found, api_server_error
+from workflows.api.error_bodies import error_response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception=None):
+    if _is_api(request):
+        return error_response(400, "Bad request")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if _is_api(request):
+        return error_response(403, "Forbidden")
+    return defaults.permission_denied(request, exception)
 
 
 def not_found(request, exception=None):
-    if request.path.startswith("/api/"):
-        return api_not_found(request, exception)
+    if _is_api(request):
+        return error_response(404, "Not found")
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
-    if request.path.startswith("/api/"):
-        return api_server_error(request)
+    if _is_api(request):
+        return error_response(500, "Internal server error")
     return defaults.server_error(request)

@@ -75,10 +75,19 @@ def _refuse_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
+MAX_INT_DIGITS = 4300  # Python's own limit for turning text into an int
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError(f"a whole number has more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
 def json_parse(text: str):
     """`json.loads` that refuses NaN/Infinity and reports too-deep nesting as a ValueError
     like any other malformed input, instead of a RecursionError."""
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        return json.loads(text, parse_constant=_refuse_constant, parse_int=_parse_int)
     except RecursionError as error:
         raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from error

@@ -121,3 +121,28 @@ def test_version_beyond_the_integer_range_is_refused(api):
     payload = assert_error_body(api.run({**SEED_BODY, "version": 2**31}), 400)
     assert payload["errors"][0]["path"] == "version"
     assert row_counts() == before
+
+
+@pytest.mark.parametrize("value", ["²", "①", "１２", "٣", "1" * 12])
+@pytest.mark.parametrize("param", ["page", "limit"])
+@pytest.mark.parametrize("url", [LIST_URL, "/api/v1/external/workflow-definitions", "history"])
+def test_page_and_limit_in_other_scripts_or_too_long_are_400(api, url, param, value):
+    if url == "history":
+        url = f"/api/v1/external/workflows/{api.run().json()['workflowRuntimeId']}/history"
+    payload = assert_error_body(api.get(url, {param: value}), 400)
+    assert payload["errors"] == [{"path": param, "message": payload["errors"][0]["message"]}]
+    assert "whole number" in payload["errors"][0]["message"]
+
+
+def test_unknown_host_header_gets_the_json_error_body_under_the_api(api):
+    response = api.get(LIST_URL, headers={"Host": "evil.example"})
+    assert response["Content-Type"] == "application/json"
+    assert_error_body(response, 400)
+
+
+def test_unknown_host_header_gets_a_page_outside_the_api(db):
+    from django.test import Client
+
+    response = Client().get("/login/", headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert "html" in response["Content-Type"]

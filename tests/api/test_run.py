@@ -103,7 +103,14 @@ def test_another_projects_definition_is_404(api, other_project):
 def test_malformed_json_is_400(api):
     response = api.post(RUN_URL, raw='{"workflowId": ')
     assert response.status_code == 400
-    assert response.json()["message"].startswith("Malformed JSON")
+    message = response.json()["message"]
+    assert message.startswith("Malformed JSON: ") and message.count("Malformed JSON") == 1
+
+
+def test_a_number_with_thousands_of_digits_is_400_with_a_plain_message(api):
+    response = api.post(RUN_URL, raw='{"workflowId": "till_basic_kyb_demo", "context": {"n": ' + "9" * 5000 + "}}")
+    assert response.status_code == 400
+    assert response.json()["message"] == "Malformed JSON: a whole number has more than 4300 digits"
 
 
 def test_nan_is_not_json(api):

@@ -3,12 +3,14 @@
 import logging
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from django.http import Http404
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from workflows.errors import EventRefused, ServiceError
+
+from .error_bodies import PayloadTooLarge, error_body
 
 logger = logging.getLogger(__name__)
 
@@ -19,10 +21,6 @@ MESSAGES = {
     exceptions.MethodNotAllowed: "Method not allowed",
     exceptions.NotAcceptable: "Not acceptable",
 }
-
-
-def error_body(status_code: int, message: str, errors=()) -> dict:
-    return {"statusCode": status_code, "message": message, "errors": list(errors)}
 
 
 def _flatten(detail, path=""):
@@ -54,7 +52,7 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None  # unexpected: Django's 500 handling (JSON for /api/, see api_server_error)
+        return None  # unexpected: Django's 500 handling (JSON for /api/, see config.views)
     if isinstance(exc, exceptions.ValidationError):
         response.data = error_body(400, "Validation error", _flatten(exc.detail))
         response.status_code = 400
@@ -64,20 +62,6 @@ def api_exception_handler(exc, context):
         detail = exc.detail if isinstance(exc.detail, str) else ""
         message = str(detail) or response.status_text
     elif type(exc) is exceptions.ParseError:
-        message = f"Malformed JSON: {exc.detail}" if "JSON" in str(exc.detail) else str(exc.detail)
+        message = str(exc.detail)  # the parser's own words, which say what is wrong
     response.data = error_body(response.status_code, message)
     return response
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Request body too large"
-    default_code = "payload_too_large"
-
-
-def api_not_found(request, exception=None):
-    return JsonResponse(error_body(404, "Not found"), status=404)
-
-
-def api_server_error(request):
-    return JsonResponse(error_body(500, "Internal server error"), status=500)

@@ -1,6 +1,11 @@
+import re
+
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+
+
+WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 class PageLimitPagination(PageNumberPagination):
@@ -18,7 +23,8 @@ class PageLimitPagination(PageNumberPagination):
             if not raw:
                 continue
             value = raw[-1]
-            if len(raw) > 1 or not value.isdigit() or int(value) < 1 or (maximum and int(value) > maximum):
+            # ASCII digits only: str.isdigit() also accepts "²" or "①", which int() refuses.
+            if len(raw) > 1 or not WHOLE_NUMBER.fullmatch(value) or int(value) < 1 or (maximum and int(value) > maximum):
                 errors[name] = [f"Must be a whole number from 1{f' to {maximum}' if maximum else ''}."]
         if errors:
             raise ValidationError(errors)

@@ -5,7 +5,7 @@ from rest_framework.exceptions import ParseError
 from workflows.errors import ValidationFailed
 from workflows.json_values import json_parse, json_value_errors
 
-from .errors import PayloadTooLarge
+from .error_bodies import PayloadTooLarge
 
 
 class LimitedJSONParser(parsers.JSONParser):
