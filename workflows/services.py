@@ -33,7 +33,7 @@ from .models import (
     WorkflowRuntime,
 )
 from .json_values import json_value_errors, text_problem
-from .validation import context_errors, definition_errors, validate_run_input
+from .validation import context_errors, definition_errors, run_input_errors, validate_run_input
 
 NOTE_MAX_LENGTH = 10_000
 
@@ -319,14 +319,14 @@ def workflow_start(
     """`POST /workflows/run` (SPEC section 4, steps 1-3) for the API and the pages alike."""
     _require_can_act(actor, project)
     definition_version = definition_version_resolve(project=project, key=workflow_id, version=version)
-    validate_run_input(
-        context=context, config=config, context_schema=definition_version.context_schema
-    )
-    machine = machine_for(definition_version)
+    if run_input_errors(context=context, config=config, context_schema=None):
+        # No entity to look a case up by: report everything against the resolved version.
+        validate_run_input(context=context, config=config, context_schema=definition_version.context_schema)
     run_config = _merged_config(definition_version.config, config)
     entity, entity_created = entity_upsert(project=project, entity_input=context["entity"])
 
     # A brand-new entity cannot have an active runtime yet: no need to look.
+    existing = None
     if not entity_created and not run_config.get("allowMultipleActiveWorkflows"):
         existing = (
             WorkflowRuntime.objects.select_for_update(of=("self",))
@@ -335,20 +335,28 @@ def workflow_start(
             .order_by("-created_at")
             .first()
         )
-        if existing is not None:
-            pinned = existing.definition_version
-            if pinned.pk != definition_version.pk:
-                # The case stays on the version it started on: its states and its schema.
-                validate_run_input(context=context, config=config, context_schema=pinned.context_schema)
-                machine = machine_for(pinned)
-            return _workflow_rerun(existing, machine, context, config, actor, workflow_id)
+    # A case stays on the version it started on, its states and its schema; the upsert above
+    # is undone with the transaction when the context does not fit.
+    target_version = existing.definition_version if existing is not None else definition_version
+    schema_problems = context_errors(context, target_version.context_schema)
+    if schema_problems:
+        raise ValidationFailed(schema_problems)
+    machine = machine_for(target_version)
+    if existing is not None:
+        return _workflow_rerun(existing, machine, context, config, actor, workflow_id)
 
     try:
         step = machine.start(context)
         transitions = list(step.transitions)
         initial_event = run_config.get("initialEvent")
         if initial_event and step.status != "completed":
+            before = step.state
             step = machine.send(step.state, step.context, initial_event, {})
+            if not step.handled and step.refusal != "guards_failed":
+                allowed = ", ".join(machine.next_events(before)) or "none"
+                raise ValidationFailed(
+                    [FieldError("config.initialEvent", f"State '{before}' does not handle '{initial_event}' (it handles: {allowed}).")]
+                )
             transitions += step.transitions
     except engine.EngineError as error:
         raise _engine_failure(error) from error

@@ -189,3 +189,12 @@ def test_response_carries_a_request_id(api):
 def test_sane_incoming_request_id_is_kept(api):
     response = api.get("/api/v1/external/workflows", headers={"X-Request-ID": "trace-42"})
     assert response["X-Request-ID"] == "trace-42"
+
+
+def test_initial_event_not_handled_is_400_and_creates_nothing(api):
+    response = api.run({**SEED_BODY, "config": {"initialEvent": "no_such_event"}})
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["path"] == "config.initialEvent"
+    assert "approve" in error["message"]
+    assert row_counts() == (0, 0, 0, 0)

@@ -136,6 +136,37 @@ def test_rerun_validates_against_the_schema_of_the_pinned_version(definition_ver
     assert first.runtime.context["entity"]["data"]["country"] == "GB"
 
 
+def test_rerun_is_not_held_to_a_newer_versions_schema(definition_version, system_actor):
+    project = definition_version.definition.project
+    first = workflow_start(project=project, workflow_id="kyb", context=business_context(), actor=system_actor)
+    _add_version_with_a_new_initial_state(
+        definition_version,
+        context_schema={"type": "object", "properties": {"entity": {"properties": {"data": {"required": ["vat"]}}}}},
+    )
+    second = workflow_start(
+        project=project, workflow_id="kyb", context=business_context(company="Renamed"), actor=system_actor
+    )
+    assert (second.created, second.runtime.pk) == (False, first.runtime.pk)
+    assert second.runtime.context["entity"]["data"]["companyName"] == "Renamed"
+
+
+def test_refused_rerun_leaves_the_entity_as_it_was(definition_version, system_actor):
+    project = definition_version.definition.project
+    definition_version.context_schema = {
+        "type": "object",
+        "properties": {"entity": {"properties": {"data": {"required": ["country"]}}}},
+    }
+    definition_version.save()
+    first = workflow_start(
+        project=project, workflow_id="kyb", context=business_context(country="GB"), actor=system_actor
+    )
+    with pytest.raises(ValidationFailed):
+        workflow_start(project=project, workflow_id="kyb", context=business_context(company="Other"), actor=system_actor)
+    first.runtime.entity.refresh_from_db()
+    assert first.runtime.entity.data["country"] == "GB"
+    assert first.runtime.entity.display_name == "ACME Ltd"
+
+
 def test_allow_multiple_active_workflows_starts_a_second_case(definition_version, system_actor):
     project = definition_version.definition.project
     workflow_start(project=project, workflow_id="kyb", context=business_context(), actor=system_actor)
@@ -258,6 +289,21 @@ def test_initial_event_is_sent_after_creation(definition_version, system_actor):
         (HistoryKind.CREATED, "", "", "review"),
         (HistoryKind.TRANSITION, "revision", "review", "revision"),
     ]
+
+
+def test_initial_event_the_first_state_does_not_handle_is_refused(definition_version, system_actor):
+    with pytest.raises(ValidationFailed) as raised:
+        workflow_start(
+            project=definition_version.definition.project,
+            workflow_id="kyb",
+            context=business_context(),
+            config={"initialEvent": "RESUBMITTED"},
+            actor=system_actor,
+        )
+    [error] = raised.value.errors
+    assert error.path == "config.initialEvent"
+    assert "State 'review' does not handle 'RESUBMITTED'" in error.message
+    assert row_counts() == (0, 0, 0)
 
 
 def test_always_transitions_run_after_start(project, system_actor):
