@@ -188,3 +188,10 @@ def test_bad_page_or_limit_is_400(api, params):
     response = api.get(LIST_URL, params)
     assert response.status_code == 400
     assert response.json()["errors"][0]["path"] == next(iter(params))
+
+
+def test_runtime_id_in_capitals_finds_the_same_runtime(api):
+    runtime_id = api.run().json()["workflowRuntimeId"]
+    response = api.get(f"/api/v1/external/workflows/{runtime_id.upper()}")
+    assert response.status_code == 200
+    assert response.json()["id"] == runtime_id

@@ -198,3 +198,26 @@ def test_initial_event_not_handled_is_400_and_creates_nothing(api):
     assert error["path"] == "config.initialEvent"
     assert "approve" in error["message"]
     assert row_counts() == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("workflowId", 5, "Must be a string."),
+        ("version", "1", "Must be a whole number."),
+        ("version", 1.5, "Must be a whole number."),
+        ("version", True, "Must be a whole number."),
+    ],
+)
+def test_fields_of_the_wrong_json_type_are_400_not_guessed(api, field, value, message):
+    response = api.run({**SEED_BODY, field: value})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"path": field, "message": message}]
+    assert row_counts() == (0, 0, 0, 0)
+
+
+def test_event_name_that_is_not_a_string_is_400(api):
+    runtime_id = api.run().json()["workflowRuntimeId"]
+    response = api.post(f"/api/v1/external/workflows/{runtime_id}/event", {"name": 7})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"path": "name", "message": "Must be a string."}]

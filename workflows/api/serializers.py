@@ -39,11 +39,33 @@ class JSONObjectField(serializers.JSONField):
         return value
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string: a number is a client's mistake, not a string to guess at."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: not "1", 1.5 or true."""
+
+    default_error_messages = {"invalid": "Must be a whole number."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class RunRequestSerializer(serializers.Serializer):
-    workflowId = serializers.CharField(max_length=100, help_text="The definition key.")
+    workflowId = StrictCharField(max_length=100, help_text="The definition key.")
     context = JSONObjectField(help_text="Must hold `entity` {type, id, data}; `documents` optional.")
     config = JSONObjectField(required=False, help_text="Run config, deep-merged over the definition's.")
-    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1, help_text="Pin a definition version.")
+    version = StrictIntegerField(required=False, min_value=1, max_value=2**31 - 1, help_text="Pin a definition version.")
 
 
 class EntityRefSerializer(serializers.Serializer):
@@ -81,7 +103,7 @@ def run_response(result) -> dict:
 
 
 class EventRequestSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
     payload = JSONObjectField(required=False)
 
 

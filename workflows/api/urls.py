@@ -1,13 +1,30 @@
-from django.urls import path
+import uuid
+
+from django.urls import path, register_converter
 
 from . import views
+
+
+class AnyCaseUUIDConverter:
+    """A UUID in either case: some client platforms print them in capitals."""
+
+    regex = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+    def to_python(self, value):
+        return uuid.UUID(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(AnyCaseUUIDConverter, "anyuuid")
 
 urlpatterns = [
     path("workflows/run", views.WorkflowRunView.as_view(), name="api-workflow-run"),
     path("workflows", views.WorkflowListView.as_view(), name="api-workflow-list"),
-    path("workflows/<uuid:runtime_id>", views.WorkflowDetailView.as_view(), name="api-workflow-detail"),
-    path("workflows/<uuid:runtime_id>/event", views.WorkflowEventView.as_view(), name="api-workflow-event"),
-    path("workflows/<uuid:runtime_id>/history", views.WorkflowHistoryView.as_view(), name="api-workflow-history"),
+    path("workflows/<anyuuid:runtime_id>", views.WorkflowDetailView.as_view(), name="api-workflow-detail"),
+    path("workflows/<anyuuid:runtime_id>/event", views.WorkflowEventView.as_view(), name="api-workflow-event"),
+    path("workflows/<anyuuid:runtime_id>/history", views.WorkflowHistoryView.as_view(), name="api-workflow-history"),
     path("workflow-definitions", views.DefinitionListView.as_view(), name="api-definition-list"),
     path("workflow-definitions/<str:key>", views.DefinitionDetailView.as_view(), name="api-definition-detail"),
 ]
