@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from .models import ApiKey, Membership, Project
-from .services import api_key_create, api_key_revoke
+from .services import api_key_create, api_key_revoke, project_webhook_secret_rotate
 
 
 class MembershipInline(admin.TabularInline):
@@ -15,7 +15,16 @@ class ProjectAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "webhook_secret"]
+    readonly_fields = ["webhook_secret"]
     inlines = [MembershipInline]
+    actions = ["rotate_webhook_secret"]
+
+    @admin.action(description="Replace the webhook secret (receivers need the new one)")
+    def rotate_webhook_secret(self, request, queryset):
+        for project in queryset:
+            project_webhook_secret_rotate(project=project)
+        self.message_user(request, f"New webhook secret for {queryset.count()} project(s).", messages.SUCCESS)
 
 
 @admin.register(Membership)

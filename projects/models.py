@@ -6,11 +6,17 @@ from django.db import models
 from django.utils import timezone
 
 
+def new_webhook_secret() -> str:
+    return secrets.token_hex(32)
+
+
 class Project(models.Model):
     """The tenant: every other row belongs to exactly one project."""
 
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
+    # Signs webhook bodies (HMAC-SHA256). Kept in clear: the signature is computed from it.
+    webhook_secret = models.CharField(max_length=128, default=new_webhook_secret)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

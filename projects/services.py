@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .models import ApiKey, Membership, Project, Role, hash_api_key, new_raw_api_key
+from .models import ApiKey, Membership, Project, Role, hash_api_key, new_raw_api_key, new_webhook_secret
 
 
 def project_create(*, slug: str, name: str) -> Project:
@@ -49,3 +49,10 @@ def api_key_record_use(*, api_key: ApiKey, now=None) -> bool:
     ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     api_key.last_used_at = now
     return True
+
+
+def project_webhook_secret_rotate(*, project: Project) -> str:
+    """A new secret for signing the project's webhooks; deliveries sent from now on use it."""
+    project.webhook_secret = new_webhook_secret()
+    project.save(update_fields=["webhook_secret"])
+    return project.webhook_secret

@@ -9,6 +9,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from projects.models import ACTING_ROLES, Membership, Project
+from webhooks.models import WebhookEvent
+from webhooks.services import webhook_deliveries_create
 
 from . import engine
 from .actors import Actor
@@ -291,6 +293,18 @@ def _record_entity_outcome(runtime: WorkflowRuntime) -> None:
         entity.save(update_fields=["approval_state", "updated_at"])
 
 
+def _change_events(from_state: str, *, runtime: WorkflowRuntime, context_changed: bool) -> list[str]:
+    """The webhook events a change to an active runtime makes, in the order they happened."""
+    events = []
+    if context_changed:
+        events.append(WebhookEvent.CONTEXT_CHANGED)
+    if runtime.state != from_state:
+        events.append(WebhookEvent.STATE_CHANGED)
+    if runtime.status == RuntimeStatus.COMPLETED:
+        events.append(WebhookEvent.COMPLETED)
+    return events
+
+
 def _require_can_act(actor: Actor, project: Project) -> None:
     if actor.user is None:
         return  # API keys belong to one project; system actions are trusted.
@@ -385,6 +399,8 @@ def workflow_start(
     ]
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)
+    events = [WebhookEvent.CREATED] + ([WebhookEvent.COMPLETED] if runtime.status == RuntimeStatus.COMPLETED else [])
+    webhook_deliveries_create(runtime=runtime, events=events, definition_key=workflow_id)
     return StartResult(runtime=runtime, created=True, definition_key=workflow_id, history=history)
 
 
@@ -414,6 +430,11 @@ def _workflow_rerun(runtime, machine, context, config, actor, definition_key) ->
     ]
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)
+    webhook_deliveries_create(
+        runtime=runtime,
+        events=_change_events(from_state, runtime=runtime, context_changed=True),
+        definition_key=definition_key,
+    )
     return StartResult(runtime=runtime, created=False, definition_key=definition_key, history=history)
 
 
@@ -503,6 +524,11 @@ def workflow_send_event(
     history += rows
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)
+    webhook_deliveries_create(
+        runtime=runtime,
+        events=_change_events(from_state, runtime=runtime, context_changed=step.context_changed),
+        definition_key=runtime.definition.key,
+    )
     return EventResult(runtime=runtime, history=history)
 
 

@@ -8,6 +8,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 from jsonschema.validators import validator_for
 
+from webhooks.models import WebhookEvent
+from webhooks.targets import url_problem
+
 from . import engine
 from .errors import FieldError, ValidationFailed
 from .json_values import json_value_errors
@@ -26,7 +29,7 @@ CONFIG_SCHEMA = {
                 "properties": {
                     "type": {"const": "webhook"},
                     "url": {"type": "string", "minLength": 1, "maxLength": 2000},
-                    "events": {"type": "array", "items": {"type": "string", "minLength": 1}},
+                    "events": {"type": "array", "items": {"enum": WebhookEvent.values}},
                 },
             },
         },
@@ -92,7 +95,14 @@ def config_errors(config, root="config") -> list[FieldError]:
         return []
     if not isinstance(config, dict):
         return [FieldError(root, "Must be an object.")]
-    return schema_errors(_config_validator, config, root)
+    errors = schema_errors(_config_validator, config, root)
+    subscriptions = config.get("subscriptions")
+    for index, subscription in enumerate(subscriptions if isinstance(subscriptions, list) else []):
+        url = subscription.get("url") if isinstance(subscription, dict) else None
+        problem = url_problem(url) if isinstance(url, str) and url else None
+        if problem:
+            errors.append(FieldError(f"{root}.subscriptions[{index}].url", problem))
+    return errors
 
 
 def entity_errors(context) -> list[FieldError]:

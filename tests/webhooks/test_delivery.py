@@ -1,0 +1,138 @@
+"""The task worker sends deliveries after commit, signed, retried with backoff, every attempt
+recorded; a receiver that is down loses nothing."""
+
+import hashlib
+import hmac
+import json
+import socket
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from projects.models import Project
+from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
+from webhooks.services import retry_delay, webhook_delivery_retry
+
+from .conftest import run_worker
+from .test_outbox import run_body
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def start_case(api, receiver, **kwargs):
+    response = api.run(run_body(receiver.url(), **kwargs))
+    assert response.status_code == 201
+    return response.json()["workflowRuntimeId"]
+
+
+def let_the_retry_come_due():
+    """What waiting for the backoff would do: the queued retry becomes due now."""
+    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now() - timedelta(seconds=1))
+
+
+def test_worker_delivers_the_signed_body_after_commit(api, receiver):
+    runtime_id = start_case(api, receiver)
+    run_worker()
+    [request] = receiver.requests
+    secret = Project.objects.get(slug="default").webhook_secret
+    expected = hmac.new(secret.encode(), request["body"], hashlib.sha256).hexdigest()
+    assert request["headers"]["X-HMAC-Signature"] == expected
+    body = json.loads(request["body"])
+    assert body["eventName"] == "workflow.created"
+    assert body["workflowRuntimeId"] == runtime_id
+    assert (body["workflowDefinitionId"], body["workflowDefinitionVersion"]) == ("till_basic_kyb_demo", 1)
+    assert (body["state"], body["status"]) == ("manual_review", "active")
+    assert body["entity"]["correlationId"] == "my-enduser-id111"
+    assert body["context"]["entity"]["data"]["companyName"] == "TILL COMPANY LIMITED"
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    assert list(delivery.attempts.values_list("number", "status_code", "error")) == [(1, 200, "")]
+
+
+def test_a_receiver_that_is_down_gets_the_delivery_when_it_is_back(api, receiver):
+    receiver.statuses = [503]
+    start_case(api, receiver)
+    before = timezone.now()
+    run_worker()
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.PENDING, 1)
+    assert delivery.next_attempt_at >= before + timedelta(seconds=retry_delay(1) - 1)
+    assert delivery.attempts.get().error == "The receiver answered 503."
+
+    run_worker()  # the retry is not due yet: nothing is sent early
+    assert len(receiver.requests) == 1
+
+    let_the_retry_come_due()
+    run_worker()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.DELIVERED, 2)
+    assert receiver.requests[0]["body"] == receiver.requests[1]["body"]
+
+
+def test_a_receiver_that_refuses_connections_is_retried(api, receiver, settings):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead_url = f"http://127.0.0.1:{closed.getsockname()[1]}/hooks"
+    response = api.run(run_body(dead_url))
+    assert response.status_code == 201
+    run_worker()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.PENDING
+    assert "ConnectionRefusedError" in delivery.attempts.get().error
+
+
+def test_delivery_gives_up_after_the_last_attempt(api, receiver, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
+    receiver.statuses = [500, 500, 500]
+    start_case(api, receiver)
+    run_worker()
+    let_the_retry_come_due()
+    run_worker()
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.FAILED, 2)
+    assert not DBTaskResult.objects.filter(status="READY").exists()
+
+
+def test_retry_now_sends_a_failed_delivery_again(api, receiver, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    receiver.statuses = [500]
+    start_case(api, receiver)
+    run_worker()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert webhook_delivery_retry(delivery=delivery) is True
+    run_worker()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.DELIVERED, 2)
+
+
+def test_a_delivered_delivery_is_not_sent_twice(api, receiver):
+    start_case(api, receiver)
+    run_worker()
+    delivery = WebhookDelivery.objects.get()
+    assert webhook_delivery_retry(delivery=delivery) is False
+    run_worker()
+    assert len(receiver.requests) == 1
+
+
+def test_a_name_that_resolves_to_a_private_address_is_refused_when_sent(api, receiver, settings, monkeypatch):
+    start_case(api, receiver)
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    WebhookDelivery.objects.update(url="http://hooks.internal.example/x")
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", 80))])
+    run_worker()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.FAILED  # not retried: it would be refused every time
+    assert "non-public address" in delivery.attempts.get().error
+    assert receiver.requests == []
+
+
+def test_a_decision_reaches_the_receiver_as_state_change_then_completion(api, receiver):
+    runtime_id = start_case(api, receiver, events=[WebhookEvent.STATE_CHANGED, WebhookEvent.COMPLETED])
+    api.post(f"/api/v1/external/workflows/{runtime_id}/event", {"name": "approve"})
+    run_worker()
+    bodies = receiver.bodies()
+    assert [b["eventName"] for b in bodies] == ["workflow.state.changed", "workflow.completed"]
+    assert {(b["state"], b["status"]) for b in bodies} == {("approved", "completed")}

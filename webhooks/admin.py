@@ -1,0 +1,72 @@
+from django import forms
+from django.contrib import admin, messages
+
+from .models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
+from .services import webhook_delivery_retry
+from .targets import url_problem
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    url = forms.URLField(max_length=2000, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        choices=WebhookEvent.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every event.",
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["project", "url", "events", "is_active"]
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        problem = url_problem(url)
+        if problem:
+            raise forms.ValidationError(problem)
+        return url
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    form = WebhookSubscriptionForm
+    list_display = ["url", "project", "events", "is_active", "created_at"]
+    list_filter = ["project", "is_active"]
+    search_fields = ["url"]
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ["number", "started_at", "duration_ms", "status_code", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "event", "url", "status", "attempt_count", "next_attempt_at", "delivered_at"]
+    list_filter = ["project", "status", "event"]
+    search_fields = ["url", "runtime__id"]
+    list_select_related = ["project"]
+    fields = ["project", "runtime", "event", "url", "status", "attempt_count", "next_attempt_at", "delivered_at", "created_at", "body"]
+    readonly_fields = fields
+    inlines = [WebhookAttemptInline]
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
+
+    @admin.action(description="Send the selected deliveries again now")
+    def retry_now(self, request, queryset):
+        retried = sum(webhook_delivery_retry(delivery=delivery) for delivery in queryset)
+        skipped = queryset.count() - retried
+        self.message_user(request, f"{retried} delivery(ies) queued to be sent again.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} already delivered, not sent again.", messages.WARNING)

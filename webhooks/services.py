@@ -1,0 +1,166 @@
+"""Webhook deliveries: written with the change they report (outbox), sent by task workers,
+retried with exponential backoff, every attempt recorded (SPEC section 7)."""
+
+import http.client
+import json
+import logging
+import ssl
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import sending
+from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
+from .targets import TargetRefused
+from .tasks import deliver_webhook
+
+logger = logging.getLogger(__name__)
+
+
+def _targets(runtime) -> dict[str, set[str]]:
+    """URL -> events it wants, from the project's subscriptions, the definition's config and
+    the run's config. A URL named at several levels gets each event once."""
+    targets: dict[str, set[str]] = {}
+    every = set(WebhookEvent.values)
+    rows = WebhookSubscription.objects.filter(project_id=runtime.project_id, is_active=True).values_list("url", "events")
+    configured = [
+        (sub["url"], sub.get("events"))
+        for config in (runtime.definition_version.config, runtime.config)
+        for sub in (config or {}).get("subscriptions") or []
+    ]
+    for url, events in [*rows, *configured]:
+        targets.setdefault(url, set()).update(set(events) & every if events else every)
+    return targets
+
+
+def _body(*, delivery_id, event: str, runtime, definition_key: str, at) -> str:
+    entity = runtime.entity
+    return json.dumps(
+        {
+            "id": str(delivery_id),
+            "eventName": event,
+            "apiVersion": 1,
+            "timestamp": at.isoformat(),
+            "workflowRuntimeId": str(runtime.pk),
+            "workflowDefinitionId": definition_key,
+            "workflowDefinitionVersion": runtime.definition_version.version,
+            "ballerineEntityId": str(entity.pk),
+            "correlationId": entity.correlation_id,
+            "entity": {"id": str(entity.pk), "type": entity.kind, "correlationId": entity.correlation_id},
+            "state": runtime.state,
+            "status": runtime.status,
+            "tags": runtime.tags,
+            "context": runtime.context,
+        },
+        ensure_ascii=False,
+    )
+
+
+def webhook_deliveries_create(*, runtime, events: list[str], definition_key: str) -> list[WebhookDelivery]:
+    """Called inside the transaction of a change: one delivery row per subscribed URL and
+    event, and its task row, so they commit (or vanish) with the change itself."""
+    if not events:
+        return []
+    targets = _targets(runtime)
+    if not targets:
+        return []
+    at = timezone.now()
+    deliveries = []
+    for event in events:
+        for url, wanted in targets.items():
+            if event in wanted:
+                delivery_id = uuid.uuid4()
+                deliveries.append(
+                    WebhookDelivery(
+                        id=delivery_id,
+                        project_id=runtime.project_id,
+                        runtime=runtime,
+                        event=event,
+                        url=url,
+                        body=_body(delivery_id=delivery_id, event=event, runtime=runtime, definition_key=definition_key, at=at),
+                        next_attempt_at=at,
+                    )
+                )
+    WebhookDelivery.objects.bulk_create(deliveries)
+    for delivery in deliveries:
+        deliver_webhook.enqueue(str(delivery.pk))
+    return deliveries
+
+
+def retry_delay(attempt_number: int) -> float:
+    """Seconds before the attempt after `attempt_number`: doubling, capped."""
+    return min(settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempt_number - 1), settings.WEBHOOK_RETRY_MAX_SECONDS)
+
+
+def webhook_delivery_attempt(*, delivery_id) -> str:
+    """Sends a pending delivery once and records the attempt; schedules the next one on
+    failure until WEBHOOK_MAX_ATTEMPTS. Returns the delivery's status afterwards."""
+    delivery = WebhookDelivery.objects.select_related("project").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status != DeliveryStatus.PENDING:
+        return delivery.status if delivery else "missing"
+    number = delivery.attempt_count + 1
+    started_at = timezone.now()
+    started = time.perf_counter()
+    status_code, error, give_up = None, "", False
+    try:
+        status_code = sending.post(
+            url=delivery.url,
+            body=delivery.body.encode(),
+            secret=delivery.project.webhook_secret,
+            headers={
+                "X-Webhook-Event": delivery.event,
+                "X-Webhook-Delivery": str(delivery.pk),
+                "X-Webhook-Attempt": str(number),
+            },
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+        )
+    except TargetRefused as refused:
+        error, give_up = str(refused), True
+    except (OSError, http.client.HTTPException, ssl.SSLError) as failure:
+        error = f"{type(failure).__name__}: {failure}"
+    duration_ms = round((time.perf_counter() - started) * 1000)
+    succeeded = status_code is not None and 200 <= status_code < 300
+    if status_code is not None and not succeeded:
+        error = f"The receiver answered {status_code}."
+
+    with transaction.atomic():
+        locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if locked.status != DeliveryStatus.PENDING or locked.attempt_count != delivery.attempt_count:
+            return locked.status  # another worker recorded this attempt first
+        WebhookAttempt.objects.create(
+            delivery=locked,
+            number=number,
+            started_at=started_at,
+            duration_ms=duration_ms,
+            status_code=status_code,
+            error=error,
+        )
+        locked.attempt_count = number
+        if succeeded:
+            locked.status, locked.delivered_at, locked.next_attempt_at = DeliveryStatus.DELIVERED, timezone.now(), None
+        elif give_up or number >= settings.WEBHOOK_MAX_ATTEMPTS:
+            locked.status, locked.next_attempt_at = DeliveryStatus.FAILED, None
+        else:
+            locked.next_attempt_at = timezone.now() + timedelta(seconds=retry_delay(number))
+            deliver_webhook.using(run_after=locked.next_attempt_at).enqueue(str(locked.pk))
+        locked.save(update_fields=["attempt_count", "status", "delivered_at", "next_attempt_at"])
+    if not succeeded:
+        logger.warning("Webhook delivery %s (%s) attempt %s failed: %s", delivery.pk, delivery.event, number, error)
+    return locked.status
+
+
+@transaction.atomic
+def webhook_delivery_retry(*, delivery: WebhookDelivery) -> bool:
+    """Sends an undelivered delivery again now (an admin's "retry now"); False if it was
+    already delivered."""
+    locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    if locked.status == DeliveryStatus.DELIVERED:
+        return False
+    locked.status, locked.next_attempt_at = DeliveryStatus.PENDING, timezone.now()
+    locked.save(update_fields=["status", "next_attempt_at"])
+    deliver_webhook.enqueue(str(locked.pk))
+    return True
