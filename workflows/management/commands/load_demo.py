@@ -44,6 +44,8 @@ class Command(BaseCommand):
             _, raw_key = api_key_create(project=project, name="demo")
             self.stdout.write("API key for project 'default' (shown once):")
             self.stdout.write(f"    {raw_key}")
+        if settings.DEBUG:
+            self.stdout.write(f"Webhook signing secret of project 'default' (X-HMAC-Signature): {project.webhook_secret}")
 
     def _create_users(self, project):
         User = get_user_model()
