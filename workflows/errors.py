@@ -53,6 +53,14 @@ class RuntimeClosed(ServiceError):
         super().__init__(message=message, status_code=409)
 
 
+class WorkflowFailed(ServiceError):
+    """The definition could not process an event for this case (a guard that throws, always
+    transitions that loop); the case has been marked failed."""
+
+    def __init__(self, message):
+        super().__init__(message=message, status_code=422)
+
+
 class PermissionDenied(ServiceError):
     def __init__(self, message="You may not do this in this project."):
         super().__init__(message=message, status_code=403)

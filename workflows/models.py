@@ -183,6 +183,7 @@ class HistoryKind(models.TextChoices):
     RERUN = "workflow.rerun", "Started again (context replaced)"
     TRANSITION = "workflow.transition", "State changed"
     CONTEXT_CHANGED = "workflow.context_changed", "Context changed"
+    FAILED = "workflow.failed", "Failed (the definition could not process an event)"
     ASSIGNED = "case.assigned", "Assigned"
     UNASSIGNED = "case.unassigned", "Unassigned"
     NOTE = "case.note", "Note"

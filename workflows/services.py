@@ -22,6 +22,7 @@ from .errors import (
     RuntimeClosed,
     ServiceError,
     ValidationFailed,
+    WorkflowFailed,
 )
 from .models import (
     ApprovalState,
@@ -462,12 +463,49 @@ class EventResult:
     history: list[HistoryEvent]
 
 
-@transaction.atomic
 def workflow_send_event(
     *, project: Project, runtime_id, name: str, payload=None, actor: Actor
 ) -> EventResult:
     """Apply an event. The row lock serialises concurrent events on one runtime: each sees
-    the state the previous one left, so none is lost."""
+    the state the previous one left, so none is lost. When the definition itself cannot
+    process the event (a guard that throws, `always` transitions that loop), nothing of the
+    event is applied and the case is marked failed, with the reason in its history."""
+    try:
+        return _workflow_send_event(project=project, runtime_id=runtime_id, name=name, payload=payload, actor=actor)
+    except _DefinitionBroke as broke:
+        _workflow_mark_failed(broke, actor=actor)
+        raise WorkflowFailed(
+            f"The workflow definition could not process '{name}': {broke.error}. The case is marked failed."
+        ) from broke.error
+
+
+class _DefinitionBroke(Exception):
+    def __init__(self, runtime, event_name, error):
+        super().__init__(str(error))
+        self.runtime, self.event_name, self.error = runtime, event_name, error
+
+
+@transaction.atomic
+def _workflow_mark_failed(broke: _DefinitionBroke, *, actor: Actor) -> None:
+    runtime = WorkflowRuntime.objects.select_for_update().filter(pk=broke.runtime.pk).first()
+    if runtime is None or runtime.status != RuntimeStatus.ACTIVE or runtime.state != broke.runtime.state:
+        return  # something else changed the case meanwhile: it is not this failure's to mark
+    runtime.status = RuntimeStatus.FAILED
+    runtime.resolved_at = timezone.now()
+    runtime.save(update_fields=["status", "resolved_at", "updated_at"])
+    _history(
+        runtime,
+        actor,
+        HistoryKind.FAILED,
+        event_name=broke.event_name,
+        from_state=runtime.state,
+        to_state=runtime.state,
+        payload={"error": str(broke.error)},
+    ).save()
+
+
+@transaction.atomic
+def _workflow_send_event(*, project: Project, runtime_id, name: str, payload, actor: Actor) -> EventResult:
     if not isinstance(name, str) or not name:
         raise ValidationFailed([FieldError("name", "This field is required (an event name).")])
     if text_problem(name):
@@ -487,7 +525,7 @@ def workflow_send_event(
     except engine.InvalidEventPayload as error:
         raise ValidationFailed([FieldError("payload", str(error))]) from error
     except engine.EngineError as error:
-        raise _engine_failure(error) from error
+        raise _DefinitionBroke(runtime, name, error) from error
     if not step.handled:
         allowed = machine.next_events(runtime.state)
         if step.refusal == "guards_failed":

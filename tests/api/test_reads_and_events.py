@@ -195,3 +195,19 @@ def test_runtime_id_in_capitals_finds_the_same_runtime(api):
     response = api.get(f"/api/v1/external/workflows/{runtime_id.upper()}")
     assert response.status_code == 200
     assert response.json()["id"] == runtime_id
+
+
+def test_event_the_definition_cannot_process_is_422_and_the_case_shows_failed(api, demo_project):
+    from tests.factories import DefinitionVersionFactory
+    from tests.workflows.test_workflow_send_event import THROWING_GUARD
+
+    DefinitionVersionFactory(definition__project=demo_project, definition__key="fragile", statechart=THROWING_GUARD)
+    body = {"workflowId": "fragile", "context": {"entity": {"type": "business", "id": "f-1", "data": {"companyName": "F", "score": 5}}}}
+    runtime_id = api.run(body).json()["workflowRuntimeId"]
+    response = api.post(f"/api/v1/external/workflows/{runtime_id}/event", {"name": "check"})
+    assert response.status_code == 422
+    assert response.json()["statusCode"] == 422 and "marked failed" in response.json()["message"]
+    assert api.get(f"/api/v1/external/workflows/{runtime_id}").json()["status"] == "failed"
+    kinds = [row["type"] for row in api.get(f"/api/v1/external/workflows/{runtime_id}/history").json()["data"]]
+    assert "workflow.failed" in kinds
+    assert api.post(f"/api/v1/external/workflows/{runtime_id}/event", {"name": "reject"}).status_code == 409

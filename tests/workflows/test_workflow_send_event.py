@@ -1,7 +1,7 @@
 import pytest
 
 from workflows.actors import Actor
-from workflows.errors import EventRefused, NotFound, PermissionDenied, RuntimeClosed, ValidationFailed
+from workflows.errors import EventRefused, NotFound, PermissionDenied, RuntimeClosed, ValidationFailed, WorkflowFailed
 from workflows.models import ApprovalState, HistoryEvent, HistoryKind, RuntimeStatus, WorkflowRuntime
 from workflows.services import workflow_send_event, workflow_start
 
@@ -174,3 +174,47 @@ def test_update_context_can_trigger_always_transitions(project, system_actor):
     assert (result.runtime.state, result.runtime.status) == ("done", RuntimeStatus.COMPLETED)
     assert [r.kind for r in result.history] == [HistoryKind.CONTEXT_CHANGED, HistoryKind.TRANSITION]
     assert WorkflowRuntime.objects.get().status == RuntimeStatus.COMPLETED
+
+
+THROWING_GUARD = {
+    "initial": "review",
+    "states": {
+        "review": {
+            "on": {
+                "check": [
+                    {"target": "approved", "cond": {"type": "jmespath", "options": {"rule": "length(entity.data.score) > `1`"}}}
+                ],
+                "reject": "rejected",
+            }
+        },
+        "approved": {"type": "final"},
+        "rejected": {"type": "final"},
+    },
+}
+
+
+@pytest.fixture
+def fragile_runtime(project, system_actor):
+    DefinitionVersionFactory(definition__project=project, definition__key="fragile", statechart=THROWING_GUARD)
+    return workflow_start(
+        project=project, workflow_id="fragile", context=business_context(score=5), actor=system_actor
+    ).runtime
+
+
+def test_a_guard_that_throws_marks_the_case_failed_with_the_reason(fragile_runtime):
+    with pytest.raises(WorkflowFailed) as raised:
+        send(fragile_runtime, "check")
+    assert raised.value.status_code == 422
+    assert "length()" in raised.value.message and "marked failed" in raised.value.message
+    fragile_runtime.refresh_from_db()
+    assert (fragile_runtime.status, fragile_runtime.state) == (RuntimeStatus.FAILED, "review")
+    assert fragile_runtime.resolved_at is not None
+    failure = fragile_runtime.history.get(kind=HistoryKind.FAILED)
+    assert failure.event_name == "check" and "length()" in failure.payload["error"]
+
+
+def test_a_failed_case_refuses_further_events(fragile_runtime):
+    with pytest.raises(WorkflowFailed):
+        send(fragile_runtime, "check")
+    with pytest.raises(RuntimeClosed):
+        send(fragile_runtime, "reject")
