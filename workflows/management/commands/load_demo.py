@@ -40,12 +40,12 @@ class Command(BaseCommand):
             )
         if not no_users:
             self._create_users(project)
-        if not no_api_key:
+        if settings.DEBUG:
+            self.stdout.write(f"Webhook signing secret of project 'default' (X-HMAC-Signature): {project.webhook_secret}")
+        if not no_api_key:  # the raw key stays the last line, for scripts
             _, raw_key = api_key_create(project=project, name="demo")
             self.stdout.write("API key for project 'default' (shown once):")
             self.stdout.write(f"    {raw_key}")
-        if settings.DEBUG:
-            self.stdout.write(f"Webhook signing secret of project 'default' (X-HMAC-Signature): {project.webhook_secret}")
 
     def _create_users(self, project):
         User = get_user_model()
