@@ -294,6 +294,21 @@ def _record_entity_outcome(runtime: WorkflowRuntime) -> None:
         entity.save(update_fields=["approval_state", "updated_at"])
 
 
+def _entity_kept_errors(runtime: WorkflowRuntime, new_context) -> list[FieldError]:
+    """A case belongs to one entity: an event may change its data, not which entity it is."""
+    entity = new_context.get("entity") if isinstance(new_context, dict) else None
+    entity = entity if isinstance(entity, dict) else {}
+    kept = {"type": runtime.entity.kind, "id": runtime.entity.correlation_id}
+    return [
+        FieldError(
+            f"context.entity.{key}",
+            f"Must stay '{value}': a case's entity cannot be changed by an event (start a workflow for the other entity).",
+        )
+        for key, value in kept.items()
+        if entity.get(key) != value
+    ]
+
+
 def _change_events(from_state: str, *, runtime: WorkflowRuntime, context_changed: bool) -> list[str]:
     """The webhook events a change to an active runtime makes, in the order they happened."""
     events = []
@@ -536,7 +551,9 @@ def _workflow_send_event(*, project: Project, runtime_id, name: str, payload, ac
             )
         raise EventRefused(f"Event '{name}' is not handled in state '{runtime.state}'.", allowed)
     if step.context_changed:
-        errors = context_errors(step.context, runtime.definition_version.context_schema)
+        errors = _entity_kept_errors(runtime, step.context) + context_errors(
+            step.context, runtime.definition_version.context_schema
+        )
         if errors:
             raise ValidationFailed(errors, message="The new context does not match the context schema")
 

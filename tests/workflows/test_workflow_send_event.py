@@ -218,3 +218,18 @@ def test_a_failed_case_refuses_further_events(fragile_runtime):
         send(fragile_runtime, "check")
     with pytest.raises(RuntimeClosed):
         send(fragile_runtime, "reject")
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "path"),
+    [
+        ("DEEP_MERGE_CONTEXT", {"newContext": {"entity": {"id": "someone-else"}}}, "context.entity.id"),
+        ("UPDATE_CONTEXT", {"context": {"entity": {"type": "individual", "id": "biz-1", "data": {}}}}, "context.entity.type"),
+    ],
+)
+def test_an_event_cannot_move_the_case_to_another_entity(runtime, name, payload, path):
+    with pytest.raises(ValidationFailed) as raised:
+        send(runtime, name, payload)
+    assert path in [e.path for e in raised.value.errors]
+    runtime.refresh_from_db()
+    assert runtime.context["entity"]["id"] == "biz-1" and runtime.context["entity"]["type"] == "business"
