@@ -142,7 +142,9 @@ def run_input_errors(*, context, config, context_schema) -> list[FieldError]:
     if "documents" in context and not isinstance(context["documents"], list):
         errors.append(FieldError("context.documents", "Must be a list."))
     if context_schema:
-        errors += schema_errors(schema_validator(context_schema), context, "context")
+        # One message per field: the built-in checks above already explain theirs.
+        reported = {error.path for error in errors}
+        errors += [e for e in schema_errors(schema_validator(context_schema), context, "context") if e.path not in reported]
     errors += config_errors(config)
     return errors
 

@@ -85,6 +85,21 @@ def test_context_schema_violation_is_refused_not_logged_and_let_through(api):
     assert row_counts() == (0, 0, 0, 0)
 
 
+def test_each_missing_field_is_reported_once(api):
+    body = json.loads(json.dumps(SEED_BODY))
+    del body["context"]["entity"]["data"]["companyName"]
+    paths = [e["path"] for e in api.run(body).json()["errors"]]
+    assert paths.count("context.entity.data.companyName") == 1
+
+
+def test_schema_only_violations_are_reported_with_their_paths(api):
+    body = json.loads(json.dumps(SEED_BODY))
+    body["context"]["entity"]["data"]["additionalInfo"]["mainRepresentative"]["email"] = 42
+    response = api.run(body)
+    assert response.status_code == 400
+    assert [e["path"] for e in response.json()["errors"]] == ["context.entity.data.additionalInfo.mainRepresentative.email"]
+
+
 def test_unknown_workflow_is_404(api):
     response = api.run({**SEED_BODY, "workflowId": "nope"})
     assert response.status_code == 404
