@@ -164,3 +164,17 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery) -> bool:
     locked.save(update_fields=["status", "next_attempt_at"])
     deliver_webhook.enqueue(str(locked.pk))
     return True
+
+
+def webhook_deliveries_requeue_stalled(*, older_than: timedelta) -> int:
+    """Queues again the pending deliveries whose attempt is overdue by more than `older_than`:
+    their task was lost (a worker killed mid-attempt). Returns how many were queued."""
+    cutoff = timezone.now() - older_than
+    stalled = list(
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lt=cutoff).values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        for delivery_id in stalled:
+            WebhookDelivery.objects.filter(pk=delivery_id).update(next_attempt_at=timezone.now())
+            deliver_webhook.enqueue(str(delivery_id))
+    return len(stalled)

@@ -6,8 +6,10 @@ import hmac
 import json
 import socket
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -136,3 +138,24 @@ def test_a_decision_reaches_the_receiver_as_state_change_then_completion(api, re
     bodies = receiver.bodies()
     assert [b["eventName"] for b in bodies] == ["workflow.state.changed", "workflow.completed"]
     assert {(b["state"], b["status"]) for b in bodies} == {("approved", "completed")}
+
+
+def test_a_delivery_whose_task_was_lost_is_queued_again_and_sent(api, receiver):
+    start_case(api, receiver)
+    DBTaskResult.objects.all().delete()  # the worker died holding it
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(hours=1))
+    out = StringIO()
+    call_command("requeue_stalled_webhooks", "--minutes", "15", stdout=out)
+    assert out.getvalue().strip() == "1 stalled webhook delivery(ies) queued again."
+    run_worker()
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED
+    assert len(receiver.requests) == 1
+
+
+def test_deliveries_waiting_for_their_backoff_are_not_requeued(api, receiver):
+    receiver.statuses = [503]
+    start_case(api, receiver)
+    run_worker()
+    out = StringIO()
+    call_command("requeue_stalled_webhooks", stdout=out)
+    assert out.getvalue().startswith("0 ")
