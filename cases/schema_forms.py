@@ -202,6 +202,7 @@ class SchemaForm(forms.Form):
         self.cleaned_payload = None
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's <form> carries the token
         self.helper.layout = Layout(*self._add_fields(self.data_schema, self.ui_schema, "", present=True))
 
     def _add_fields(self, schema: dict, ui: dict, path: str, present: bool) -> list:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from workflows.actors import Actor
-from workflows.errors import ServiceError
+from workflows.errors import OpenCaseExists, ServiceError
 from workflows.idempotency import idempotency_claim, idempotency_complete, request_fingerprint
 from workflows.json_values import json_parse
 from workflows.services import (
@@ -97,10 +97,6 @@ def queue_detail(request, slug):
     )
 
 
-def _manual_form_context(request, queue, definition, version, form, token):
-    return {"queue": queue, "definition": definition, "version": version, "form": form, "form_token": token}
-
-
 @login_required
 def case_create(request, slug):
     current, queue = _queue_or_404(request, slug)
@@ -122,6 +118,7 @@ def case_create(request, slug):
     input_schema = input_schema_of(version) or entity_input_schema(queue.entity_kind)
     token = request.POST.get("form_token") or uuid.uuid4().hex
     form = SchemaForm(request.POST or None, input_schema=input_schema)
+    existing_case = None
     if request.method == "POST" and form.is_valid():
         context = context_from_form(input_schema, form.cleaned_payload)
         try:
@@ -129,6 +126,8 @@ def case_create(request, slug):
         except ServiceError as error:
             if error.status_code == 403:
                 raise PermissionDenied(error.message) from error
+            if isinstance(error, OpenCaseExists):
+                existing_case = error.runtime_id
             located = [e for e in error.errors if form_path(input_schema, e.path) is not None]
             form.add_located_errors(
                 [type(e)(form_path(input_schema, e.path), e.message) for e in located]
@@ -137,14 +136,16 @@ def case_create(request, slug):
             if not error.errors:
                 messages.error(request, error.message)
         else:
-            if created:
-                messages.success(request, f"Case created for {runtime.entity}.")
-            elif created is None:
+            if created is None:
                 messages.info(request, "This form was already submitted; here is the case it opened.")
             else:
-                messages.info(request, f"{runtime.entity} already had an open case; it was updated with this data.")
+                messages.success(request, f"Case created for {runtime.entity}.")
             return redirect("cases:case", runtime_id=runtime.pk)
-    return render(request, "cases/add_case.html", _manual_form_context(request, queue, definition, version, form, token))
+    return render(
+        request,
+        "cases/add_case.html",
+        {"queue": queue, "definition": definition, "version": version, "form": form, "form_token": token, "existing_case": existing_case},
+    )
 
 
 def _start_manual_case(request, project, definition, context, token):
@@ -162,7 +163,11 @@ def _start_manual_case(request, project, definition, context, token):
             _, first = claim.response
             return WorkflowRuntime.objects.select_related("entity").get(pk=first["workflowRuntimeId"]), None
         result = workflow_start(
-            project=project, workflow_id=definition.key, context=context, actor=Actor(user=request.user)
+            project=project,
+            workflow_id=definition.key,
+            context=context,
+            actor=Actor(user=request.user),
+            update_open_case=False,  # a person adding a case must not overwrite another one
         )
         idempotency_complete(
             claim=claim, status=201, body={"workflowRuntimeId": str(result.runtime.pk)}

@@ -53,6 +53,23 @@ class RuntimeClosed(ServiceError):
         super().__init__(message=message, status_code=409)
 
 
+class OpenCaseExists(ServiceError):
+    """A start that must not update the entity's open case (Add Case Manually) found one."""
+
+    def __init__(self, runtime_id):
+        self.runtime_id = runtime_id
+        super().__init__(
+            message="This entity already has an open case of this workflow.",
+            errors=[
+                FieldError(
+                    "context.entity.id",
+                    "An open case already exists for this entity. Open it to change its data, or use another ID.",
+                )
+            ],
+            status_code=409,
+        )
+
+
 class WorkflowFailed(ServiceError):
     """The definition could not process an event for this case (a guard that throws, always
     transitions that loop); the case has been marked failed."""

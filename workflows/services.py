@@ -18,6 +18,7 @@ from .errors import (
     EventRefused,
     FieldError,
     NotFound,
+    OpenCaseExists,
     PermissionDenied,
     RuntimeClosed,
     ServiceError,
@@ -345,8 +346,11 @@ def workflow_start(
     config=None,
     version: int | None = None,
     actor: Actor,
+    update_open_case: bool = True,
 ) -> StartResult:
-    """`POST /workflows/run` (SPEC section 4, steps 1-3) for the API and the pages alike."""
+    """`POST /workflows/run` (SPEC section 4, steps 1-3) for the API and the pages alike.
+    With `update_open_case` off (a person adding a case by hand), an entity's open case is
+    not overwritten: OpenCaseExists is raised instead."""
     _require_can_act(actor, project)
     definition_version = definition_version_resolve(project=project, key=workflow_id, version=version)
     if run_input_errors(context=context, config=config, context_schema=None):
@@ -367,6 +371,8 @@ def workflow_start(
         )
     # A case stays on the version it started on, its states and its schema; the upsert above
     # is undone with the transaction when the context does not fit.
+    if existing is not None and not update_open_case:
+        raise OpenCaseExists(existing.pk)
     target_version = existing.definition_version if existing is not None else definition_version
     schema_problems = context_errors(context, target_version.context_schema)
     if schema_problems:

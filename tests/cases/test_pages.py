@@ -222,6 +222,26 @@ def test_form_changed_after_going_back_is_a_new_submission(operator_client):
     assert WorkflowRuntime.objects.count() == 2
 
 
+def test_adding_a_case_for_an_entity_with_an_open_case_changes_nothing_and_links_to_it(operator_client):
+    operator_client.post(ADD_URL, {**VALID_FORM, "form_token": "first"})
+    existing = WorkflowRuntime.objects.get()
+    again = {**VALID_FORM, "data.companyName": "Overwritten Co", "form_token": "second"}
+    response = operator_client.post(ADD_URL, again)
+    assert response.status_code == 200
+    assert "An open case already exists for this entity" in " ".join(response.context["form"].errors["id"])
+    assert f'href="/cases/{existing.pk}/"' in response.content.decode()
+    existing.refresh_from_db()
+    assert existing.context["entity"]["data"]["companyName"] == "Form Co"
+    assert existing.entity.display_name == "Form Co"
+    assert WorkflowRuntime.objects.count() == 1
+
+
+def test_manual_form_carries_one_csrf_token(operator_client):
+    html = operator_client.get(ADD_URL).content.decode()
+    form = html.split('<form method="post" novalidate>', 1)[1].split("</form>", 1)[0]
+    assert form.count('name="csrfmiddlewaretoken"') == 1
+
+
 def test_viewer_cannot_add_cases(viewer_client):
     assert viewer_client.get(ADD_URL).status_code == 403
     assert viewer_client.post(ADD_URL, {**VALID_FORM, "form_token": "v"}).status_code == 403
