@@ -98,3 +98,20 @@ def case_get(*, project: Project, runtime_id) -> WorkflowRuntime | None:
 
 def case_history(*, runtime: WorkflowRuntime):
     return runtime.history.select_related("actor_user").order_by("-created_at", "-id")
+
+
+def case_queue(*, project: Project, runtime: WorkflowRuntime) -> Queue | None:
+    """The queue a case is worked from: the first in the menu that lists its workflow."""
+    return (
+        Queue.objects.filter(project=project, definitions=runtime.definition_id, entity_kind=runtime.entity.kind)
+        .order_by("position", "name")
+        .first()
+    )
+
+
+def case_entity_data(runtime: WorkflowRuntime) -> dict:
+    """The entity as this case knows it (its own context). The entity record holds the data
+    last received for it, possibly from a later case."""
+    entity = runtime.context.get("entity") if isinstance(runtime.context, dict) else None
+    data = entity.get("data") if isinstance(entity, dict) else None
+    return data if isinstance(data, dict) else {}

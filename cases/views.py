@@ -14,9 +14,11 @@ from workflows.actors import Actor
 from workflows.errors import OpenCaseExists, ServiceError
 from workflows.idempotency import idempotency_claim, idempotency_complete, request_fingerprint
 from workflows.json_values import json_parse
+from workflows.models import RuntimeStatus
 from workflows.services import (
     case_add_note,
     case_assign,
+    entity_display_name,
     machine_for,
     workflow_send_event,
     workflow_start,
@@ -183,51 +185,91 @@ def _case_or_404(request, runtime_id):
     return current, runtime
 
 
-def _final_events(machine, state) -> set[str]:
-    return {event for source, event, target in machine.edges() if source == state and event and machine.is_final(target)}
+# What a final event means for the case, for the colour of its button.
+OUTCOME_BUTTONS = {"approved": "btn-success", "rejected": "btn-danger"}
 
 
-@login_required
-def case_detail(request, runtime_id):
-    current, runtime = _case_or_404(request, runtime_id)
+def _event_buttons(machine, state) -> list[dict]:
+    """The events available in `state`, each with whether it completes the case and how."""
+    finals = {}
+    for source, event, target in machine.edges():
+        if source == state and event and machine.is_final(target):
+            marks = {target, *machine.tags(target)}
+            finals[event] = next((css for mark, css in OUTCOME_BUTTONS.items() if mark in marks), "btn-outline-dark")
+    return [
+        {"name": name, "final": name in finals, "css": finals.get(name, "btn-outline-primary")}
+        for name in machine.next_events(state)
+    ]
+
+
+def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
     machine = machine_for(runtime.definition_version)
-    open_case = runtime.is_open
-    events = machine.next_events(runtime.state) if open_case else []
-    final_events = _final_events(machine, runtime.state)
+    final_states = {s for s in machine.state_names if machine.is_final(s)}
     diagram = statechart_svg(
         states=machine.state_names,
         edges=machine.edges(),
         initial=machine.initial_state,
         current=runtime.state,
-        final_states={s for s in machine.state_names if machine.is_final(s)},
+        final_states=final_states,
         title=f"{runtime.definition.name} workflow",
     )
     documents = runtime.context.get("documents") if isinstance(runtime.context, dict) else None
+    entity = runtime.entity
+    case_data = selectors.case_entity_data(runtime)
     return render(
         request,
         "cases/case.html",
         {
             "case": runtime,
-            "entity": runtime.entity,
-            "events": [(name, name in final_events) for name in events],
+            "entity": entity,
+            "case_name": entity_display_name(entity.kind, case_data) or entity.display_name or entity.correlation_id,
+            "case_data": case_data,
+            "entity_record_differs": entity.data != case_data,
+            "queue": selectors.case_queue(project=current.project, runtime=runtime),
+            "events": _event_buttons(machine, runtime.state) if runtime.is_open else [],
+            "final_states": final_states,
             "diagram": diagram,
             "documents": documents if isinstance(documents, list) else [],
             "history": selectors.case_history(runtime=runtime),
-            "members": selectors.project_members(project=current.project, acting_only=True),
+            "members": [m for m in selectors.project_members(project=current.project, acting_only=True) if m != runtime.assignee],
             "can_act": current.can_act,
+            "payload_text": payload_text,
+            "payload_error": payload_error,
         },
     )
 
 
+@login_required
+def case_detail(request, runtime_id):
+    current, runtime = _case_or_404(request, runtime_id)
+    return _case_page(request, current, runtime)
+
+
+# Page names for the fields a case action can refuse.
+FIELD_LABELS = {"text": "Note", "payload": "Event payload", "name": "Event"}
+
+
+def _page_message(error: ServiceError) -> str:
+    """A refusal in the words of the page: field labels, not API paths."""
+    if not error.errors:
+        return error.message
+    details = " ".join(
+        f"{FIELD_LABELS.get(e.path, e.path)}: {e.message}" if e.path else e.message for e in error.errors
+    )
+    return details if error.message == "Validation error" else f"{error.message} {details}"
+
+
 def _act(request, runtime_id, action):
     """Runs a case action for the signed-in user; refusals come back as messages."""
+    if request.method != "POST":
+        return redirect("cases:case", runtime_id=runtime_id)  # a bookmarked or reloaded action URL
     current, runtime = _case_or_404(request, runtime_id)
     try:
         message = action(current, runtime)
     except ServiceError as error:
         if error.status_code == 403:
             raise PermissionDenied(error.message) from error
-        messages.error(request, str(error))
+        messages.error(request, _page_message(error))
     else:
         if message:
             messages.success(request, message)
@@ -235,30 +277,35 @@ def _act(request, runtime_id, action):
 
 
 @login_required
-@require_POST
 def case_event(request, runtime_id):
+    if request.method != "POST":
+        return redirect("cases:case", runtime_id=runtime_id)
     name = request.POST.get("name", "")
     payload_text = request.POST.get("payload", "").strip()
     current, runtime = _case_or_404(request, runtime_id)
+    try:
+        payload = json_parse(payload_text) if payload_text else None
+    except ValueError as error:
+        # Shown again with the text as typed, so it can be corrected rather than retyped.
+        return _case_page(
+            request, current, runtime, payload_text=payload_text, payload_error=f"The payload is not valid JSON: {error}."
+        )
     machine = machine_for(runtime.definition_version)
-    if name in _final_events(machine, runtime.state) and not request.POST.get("confirmed") and runtime.is_open:
+    final = any(b["final"] for b in _event_buttons(machine, runtime.state) if b["name"] == name)
+    if final and not request.POST.get("confirmed") and runtime.is_open:
         return render(request, "cases/confirm_event.html", {"case": runtime, "name": name, "payload": payload_text})
 
     def send(current, runtime):
-        try:
-            payload = json_parse(payload_text) if payload_text else None
-        except ValueError as error:
-            raise ServiceError(f"The payload is not valid JSON: {error}") from error
         result = workflow_send_event(
             project=current.project, runtime_id=runtime.pk, name=name, payload=payload, actor=Actor(user=request.user)
         )
-        return f"'{name}' applied: the case is now in {result.runtime.state} ({result.runtime.status})."
+        outcome = " and completed" if result.runtime.status == RuntimeStatus.COMPLETED else ""
+        return f"Done: {name}. The case is now in state {result.runtime.state}{outcome}."
 
     return _act(request, runtime_id, send)
 
 
 @login_required
-@require_POST
 def case_assign_view(request, runtime_id):
     choice = request.POST.get("assignee", "")
 
@@ -279,7 +326,6 @@ def case_assign_view(request, runtime_id):
 
 
 @login_required
-@require_POST
 def case_note(request, runtime_id):
     def note(current, runtime):
         case_add_note(project=current.project, runtime_id=runtime.pk, text=request.POST.get("text", ""), actor=Actor(user=request.user))

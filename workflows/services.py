@@ -164,7 +164,7 @@ def definition_version_resolve(*, project: Project, key: str, version: int | Non
 # --- entities ------------------------------------------------------------------------------
 
 
-def _entity_display_name(kind: str, data: dict) -> str:
+def entity_display_name(kind: str, data: dict) -> str:
     if kind == EntityKind.BUSINESS:
         return str(data.get("companyName", ""))[:255]
     return f"{data.get('firstName', '')} {data.get('lastName', '')}".strip()[:255]
@@ -211,7 +211,7 @@ def entity_upsert(*, project: Project, entity_input: dict) -> tuple[Entity, bool
         kind=kind,
         correlation_id=entity_input["id"],
         data=data,
-        display_name=_entity_display_name(kind, data),
+        display_name=entity_display_name(kind, data),
         email=_entity_email(data),
         approval_state=ApprovalState.PROCESSING,  # a new run puts the entity back in processing
         created_at=now,

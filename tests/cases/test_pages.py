@@ -280,7 +280,13 @@ def test_event_button_moves_the_case(operator_client, demo_project):
     response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "revision"}, follow=True)
     runtime.refresh_from_db()
     assert runtime.state == "revision"
-    assert "applied" in response.content.decode()
+    assert "Done: revision. The case is now in state revision." in response.content.decode()
+
+
+def test_final_event_message_says_the_case_is_completed(operator_client, demo_project):
+    runtime = start(demo_project)
+    response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "approve", "confirmed": "1"}, follow=True)
+    assert "The case is now in state approved and completed." in response.content.decode()
 
 
 def test_final_event_asks_for_confirmation_first(operator_client, demo_project):
@@ -312,7 +318,9 @@ def test_event_not_allowed_now_is_refused_with_a_message(operator_client, demo_p
 def test_invalid_payload_json_is_refused_with_a_message(operator_client, demo_project):
     runtime = start(demo_project)
     response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "revision", "payload": "{oops"}, follow=True)
-    assert "not valid JSON" in response.content.decode()
+    html = response.content.decode()
+    assert "The payload is not valid JSON" in html
+    assert ">{oops</textarea>" in html  # kept as typed, to be corrected
     runtime.refresh_from_db()
     assert runtime.state == "manual_review"
 
@@ -388,3 +396,53 @@ def test_user_without_membership_is_told_so(db):
     response = client.get("/")
     assert response.status_code == 403
     assert "not a member of any project" in response.content.decode()
+
+
+def test_a_closed_case_keeps_showing_its_own_entity_after_a_later_case_renames_it(operator_client, demo_project):
+    first = start(demo_project, "same-id", "Old Name Ltd")
+    operator_client.post(f"/cases/{first.pk}/event/", {"name": "approve", "confirmed": "1"})
+    start(demo_project, "same-id", "New Name Ltd")
+    html = operator_client.get(f"/cases/{first.pk}/").content.decode()
+    assert '<h1 class="h3 mb-0 me-2 text-break">Old Name Ltd</h1>' in html
+    assert "The entity's record has changed since" in html
+
+
+def test_case_breadcrumb_leads_back_to_its_queue(operator_client, demo_project):
+    runtime = start(demo_project)
+    html = operator_client.get(f"/cases/{runtime.pk}/").content.decode()
+    assert '<a href="/queues/businesses-onboarding/">Businesses Onboarding</a>' in html
+
+
+def test_decision_buttons_are_coloured_by_their_outcome(operator_client, demo_project):
+    html = operator_client.get(f"/cases/{start(demo_project).pk}/").content.decode()
+    assert 'class="btn btn-success" type="submit" name="name" value="approve"' in html
+    assert 'class="btn btn-danger" type="submit" name="name" value="reject"' in html
+    assert 'class="btn btn-outline-primary" type="submit" name="name" value="revision"' in html
+
+
+def test_opening_an_action_address_directly_goes_to_the_case(operator_client, demo_project):
+    runtime = start(demo_project)
+    for action in ("event", "assign", "note"):
+        response = operator_client.get(f"/cases/{runtime.pk}/{action}/")
+        assert (response.status_code, response["Location"]) == (302, f"/cases/{runtime.pk}/")
+
+
+def test_history_marks_the_completing_transition_and_shows_its_payload(operator_client, demo_project):
+    runtime = start(demo_project)
+    operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "approve", "confirmed": "1", "payload": '{"reason": "all documents fine"}'})
+    html = operator_client.get(f"/cases/{runtime.pk}/").content.decode()
+    assert "case completed</span>" in html
+    assert "all documents fine" in html
+
+
+def test_reassign_offers_only_other_operators(operator_client, demo_project):
+    runtime = start(demo_project)
+    operator_client.post(f"/cases/{runtime.pk}/assign/", {"assignee": "me"})
+    html = operator_client.get(f"/cases/{runtime.pk}/").content.decode()
+    assert '<option value="op">' not in html
+
+
+def test_a_refused_note_is_explained_in_the_words_of_the_page(operator_client, demo_project):
+    runtime = start(demo_project)
+    response = operator_client.post(f"/cases/{runtime.pk}/note/", {"text": "x" * 10_001}, follow=True)
+    assert "Note: At most 10000 characters." in response.content.decode()
