@@ -37,8 +37,8 @@ def test_operator_adds_a_case_manually_and_approves_it(demo, login, screenshots)
     assert runtime.created_by_user.username == "operator"
     assert runtime.context["entity"]["type"] == "business"
 
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="approve", exact=True).click()
-    page.get_by_role("button", name="Confirm approve").click()
     expect(page.locator("#case-status")).to_have_text("completed")
     expect(page.locator("#timeline")).to_contain_text("manual_review → approved")
     page.screenshot(path=screenshots / "case-wide.png", full_page=True)
@@ -107,6 +107,20 @@ def test_final_event_confirmed_in_the_dialog_completes_the_case(demo, login, liv
     expect(page.locator("#case-status")).to_have_text("completed")
     assert "completes the case" in messages[0]
     expect(page.locator("#timeline")).to_contain_text("manual_review → rejected")
+
+
+def test_cancel_in_the_dialog_sends_nothing(demo, login, live_server):
+    runtime = start_demo_case(demo, "cancel-1", "Cancel Co")
+    page = login("operator", "operator")
+    page.goto(f"{live_server.url}/cases/{runtime.pk}/")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="approve", exact=True).click()
+    page.wait_for_timeout(500)  # time for a submission to go out, were one sent
+    expect(page.get_by_role("heading", name="Confirm")).to_have_count(0)
+    expect(page.locator("#case-status")).to_have_text("active")
+    assert page.url == f"{live_server.url}/cases/{runtime.pk}/"
+    runtime.refresh_from_db()
+    assert runtime.state == "manual_review"
 
 
 def test_final_event_works_without_javascript(demo, browser, live_server):

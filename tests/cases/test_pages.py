@@ -410,7 +410,7 @@ def test_a_closed_case_keeps_showing_its_own_entity_after_a_later_case_renames_i
 def test_case_breadcrumb_leads_back_to_its_queue(operator_client, demo_project):
     runtime = start(demo_project)
     html = operator_client.get(f"/cases/{runtime.pk}/").content.decode()
-    assert '<a href="/queues/businesses-onboarding/">Businesses Onboarding</a>' in html
+    assert '<a href="/queues/businesses-onboarding/">Back to the queue</a>' in html
 
 
 def test_decision_buttons_are_coloured_by_their_outcome(operator_client, demo_project):
