@@ -2,6 +2,8 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from .errors import ServiceError
 from .models import (
@@ -119,6 +121,13 @@ class WorkflowDefinitionVersionAdmin(admin.ModelAdmin):
                 f"version {result.version.version}.",
             )
         obj.pk, obj.version = result.version.pk, result.version.version
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        if "_continue" in request.POST and str(obj.pk) != str(request.resolver_match.kwargs.get("object_id")):
+            # The change became a new version: keep editing that one, not the version in use.
+            return HttpResponseRedirect(reverse("admin:workflows_workflowdefinitionversion_change", args=[obj.pk]))
+        return response
 
 
 class HistoryInline(admin.TabularInline):

@@ -143,6 +143,18 @@ def test_editing_a_version_a_runtime_uses_creates_a_new_version(admin_client, de
     assert any("saved as version 2" in m for m in messages_of(response))
 
 
+def test_save_and_continue_on_a_used_version_goes_on_editing_the_new_version(admin_client, definition_version, runtime):
+    form = {**version_form(with_extra_tag(SIMPLE_STATECHART)), "_continue": "Save and continue editing"}
+    del form["_save"]
+    response = admin_client.post(change_url(definition_version), form)
+    new_version = WorkflowDefinitionVersion.objects.get(version=2)
+    assert response["Location"] == change_url(new_version)
+    again = {**version_form(with_extra_tag(SIMPLE_STATECHART) | {"id": "edited"}), "_continue": "Save and continue editing"}
+    del again["_save"]
+    admin_client.post(change_url(new_version), again)
+    assert WorkflowDefinitionVersion.objects.count() == 2  # v2 is not in use: edited in place
+
+
 def test_new_version_from_the_admin_records_who_made_it(admin_client, admin_user, definition_version, runtime):
     admin_client.post(change_url(definition_version), version_form(with_extra_tag(SIMPLE_STATECHART)))
     assert WorkflowDefinitionVersion.objects.get(version=2).created_by == admin_user
