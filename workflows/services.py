@@ -439,22 +439,23 @@ def _workflow_rerun(runtime, machine, context, config, actor, definition_key) ->
         runtime.config = _merged_config(runtime.config, config)
     _apply_step(runtime, step)
     runtime.save()
+    changed = runtime.context != previous_context
+    # The call is recorded either way; a repeat of the same data says so instead of storing
+    # the context twice.
+    payload = (
+        {"previousContext": previous_context, "context": context, "config": config or {}}
+        if changed
+        else {"unchanged": True, "config": config or {}}
+    )
     history = [
-        _history(
-            runtime,
-            actor,
-            HistoryKind.RERUN,
-            from_state=from_state,
-            to_state=from_state,
-            payload={"previousContext": previous_context, "context": context, "config": config or {}},
-        ),
+        _history(runtime, actor, HistoryKind.RERUN, from_state=from_state, to_state=from_state, payload=payload),
         *_transition_rows(runtime, actor, step.transitions),
     ]
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)
     webhook_deliveries_create(
         runtime=runtime,
-        events=_change_events(from_state, runtime=runtime, context_changed=True),
+        events=_change_events(from_state, runtime=runtime, context_changed=changed),
         definition_key=definition_key,
     )
     return StartResult(runtime=runtime, created=False, definition_key=definition_key, history=history)

@@ -100,3 +100,9 @@ def test_unknown_event_name_in_a_subscription_is_refused(api):
 def test_run_with_a_subscription_stays_within_the_query_budget(api, receiver, django_assert_max_num_queries):
     with django_assert_max_num_queries(14):
         assert api.run(run_body(receiver.url())).status_code == 201
+
+
+def test_rerun_with_the_same_data_sends_no_context_changed(api, receiver):
+    api.run(run_body(receiver.url()))
+    assert api.run(run_body(receiver.url())).status_code == 200
+    assert list(WebhookDelivery.objects.values_list("event", flat=True)) == [WebhookEvent.CREATED]

@@ -368,3 +368,11 @@ def test_same_correlation_id_in_two_projects_is_two_entities(definition_version,
     b = workflow_start(project=other_project, workflow_id="kyb", context=business_context("same"), actor=system_actor)
     assert a.runtime.entity_id != b.runtime.entity_id
     assert b.created is True
+
+
+def test_rerun_with_the_same_data_is_recorded_as_unchanged(definition_version, system_actor):
+    project = definition_version.definition.project
+    workflow_start(project=project, workflow_id="kyb", context=business_context(), actor=system_actor)
+    again = workflow_start(project=project, workflow_id="kyb", context=business_context(), actor=system_actor)
+    rerun = again.runtime.history.get(kind=HistoryKind.RERUN)
+    assert rerun.payload["unchanged"] is True and "previousContext" not in rerun.payload
