@@ -25,7 +25,7 @@ class WebhookSubscription(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["project", "url"]
+        ordering = ["url"]
         indexes = [models.Index(fields=["project", "is_active"], name="webhook_sub_project_active")]
 
     def __str__(self):

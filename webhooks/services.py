@@ -26,7 +26,7 @@ def _targets(runtime) -> dict[str, set[str]]:
     the run's config. A URL named at several levels gets each event once."""
     targets: dict[str, set[str]] = {}
     every = set(WebhookEvent.values)
-    rows = WebhookSubscription.objects.filter(project_id=runtime.project_id, is_active=True).values_list("url", "events")
+    rows = WebhookSubscription.objects.filter(project_id=runtime.project_id, is_active=True).order_by().values_list("url", "events")
     configured = [
         (sub["url"], sub.get("events"))
         for config in (runtime.definition_version.config, runtime.config)
