@@ -159,3 +159,53 @@ def test_deliveries_waiting_for_their_backoff_are_not_requeued(api, receiver):
     out = StringIO()
     call_command("requeue_stalled_webhooks", stdout=out)
     assert out.getvalue().startswith("0 ")
+
+
+@pytest.fixture
+def untrusted_https_receiver(tmp_path, settings):
+    """An HTTPS endpoint with a self-signed certificate (openssl is part of the base system)."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    yield f"https://127.0.0.1:{server.server_port}/hooks", received
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_receivers_must_present_a_trusted_certificate(api, untrusted_https_receiver):
+    url, received = untrusted_https_receiver
+    assert api.run(run_body(url)).status_code == 201
+    run_worker()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.PENDING  # retried later, never sent unverified
+    assert "CERTIFICATE_VERIFY_FAILED" in delivery.attempts.get().error
+    assert received == []
