@@ -1,17 +1,37 @@
+from dataclasses import dataclass
+
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.http import QueryDict
 
 from workflows.models import RuntimeStatus
 from workflows.ordering import StableOrderingFilter
 
 ANY_STATUS = "any"
+# Newest first; the same order as `sort=-created` (which also ends with the primary key).
+DEFAULT_SORT = "-created"
+
+
+@dataclass(frozen=True)
+class IgnoredFilter:
+    """A query-string value the page could not use: named in an alert and left out."""
+
+    name: str
+    label: str
+    value: str
+    messages: list[str]
+
+    @property
+    def unmentioned_value(self) -> str:
+        """The value as given, when its messages do not already quote it."""
+        return "" if self.value in " ".join(self.messages) else self.value
 
 
 class CaseFilter(django_filters.FilterSet):
     """The queue page's filters; every value lives in the query string."""
 
-    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Name, id or email", "type": "search"}))
+    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Name, ID or email", "type": "search"}))
     status = django_filters.ChoiceFilter(method="filter_status", label="Status", empty_label=None)
     state = django_filters.ChoiceFilter(field_name="state", label="State", empty_label="Any state")
     assignee = django_filters.ChoiceFilter(method="filter_assignee", label="Assignee", empty_label="Anyone")
@@ -38,10 +58,11 @@ class CaseFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, queue, user, states, members, definitions, **kwargs):
         self.queue, self.user = queue, user
+        # The query string as given (for links); `data` gets the defaults the form shows.
+        self.requested = data.copy() if data is not None else None
         data = data.copy() if data is not None else None
         if data is not None and not data.get("status"):
-            # The queue's own statuses are the default view; "any" lifts them.
-            data["status"] = ",".join(queue.statuses) if queue.statuses else ANY_STATUS
+            data["status"] = self.default_status
         super().__init__(data, *args, **kwargs)
         status_choices = [(ANY_STATUS, "Any status"), *RuntimeStatus.choices]
         default = ",".join(queue.statuses)
@@ -60,6 +81,73 @@ class CaseFilter(django_filters.FilterSet):
         for field in self.form.fields.values():
             is_select = isinstance(field.widget, forms.Select)
             field.widget.attrs.setdefault("class", "form-select" if is_select else "form-control")
+        self.ignored: list[IgnoredFilter] = []
+        if self.is_bound:
+            self._drop_invalid_values()
+
+    @property
+    def default_status(self) -> str:
+        # The queue's own statuses are the default view; "any" lifts them.
+        return ",".join(self.queue.statuses) if self.queue.statuses else ANY_STATUS
+
+    def _drop_invalid_values(self):
+        """A bad value in a bookmarked or hand-edited URL must not empty the table: each invalid
+        filter is reported (beside its field and in `ignored`) and left out, and the others still
+        apply. Its field then shows what applies instead (a date input or a select cannot show
+        the bad value anyway)."""
+        form = self.form
+        form.is_valid()
+        after, before = form.cleaned_data.get("created_after"), form.cleaned_data.get("created_before")
+        if after and before and after > before:
+            # Keep the start date: the end date is the one that contradicts it.
+            form.add_error("created_before", f"{before.isoformat()} is earlier than “{form.fields['created_after'].label}” ({after.isoformat()}).")
+        for name in list(form.errors):
+            if name == "sort":
+                # Column headers write the sort; an unknown one is old or hand-made: default order.
+                del form.errors[name]
+            else:
+                self.ignored.append(
+                    IgnoredFilter(name, form.fields[name].label, self.requested.get(name, ""), list(form.errors[name]))
+                )
+            form.data.pop(name, None)
+        if "status" in form.errors:
+            # Without a valid status the queue's default applies, as when none is given.
+            form.data["status"] = form.cleaned_data["status"] = self.default_status
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("sort"):
+            queryset = self.filters["sort"].filter(queryset, [DEFAULT_SORT])
+        return queryset
+
+    @property
+    def sort_value(self) -> str:
+        """The order the rows are in, as a `sort` value (the default when none was valid)."""
+        return ",".join(self.form.cleaned_data.get("sort") or [DEFAULT_SORT])
+
+    @property
+    def sorted_column(self) -> str:
+        """The column the rows are ordered by first (its header gets aria-sort)."""
+        return self.sort_value.split(",")[0].lstrip("-")
+
+    @property
+    def sort_direction(self) -> str:
+        return "descending" if self.sort_value.startswith("-") else "ascending"
+
+    @property
+    def requested_sort(self) -> str:
+        """The valid sort given in the URL, "" for none; kept when the filters are submitted."""
+        return ",".join(self.form.cleaned_data.get("sort") or [])
+
+    def link_query(self) -> str:
+        """The query string for sort and page links: the request's filters without the page
+        and without the values that were ignored, so a link never repeats an error."""
+        query = self.requested.copy() if self.requested is not None else QueryDict(mutable=True)
+        for name in ("page", "sort", *(i.name for i in self.ignored)):
+            query.pop(name, None)
+        if self.requested_sort:
+            query["sort"] = self.requested_sort
+        return query.urlencode()
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -59,6 +59,15 @@ def _queue_or_404(request, slug):
     return current, queue
 
 
+def _page_number(value) -> int:
+    """The requested page; 0, negative or non-numeric mean the first page (Paginator.get_page
+    would show the last page for numbers below 1). Past the end still shows the last page."""
+    try:
+        return max(int(value), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
 @login_required
 def queue_detail(request, slug):
     current, queue = _queue_or_404(request, slug)
@@ -74,17 +83,14 @@ def queue_detail(request, slug):
         members=selectors.project_members(project=current.project),
         definitions=definitions,
     )
-    runtimes = case_filter.qs if case_filter.is_valid() else case_filter.queryset.none()
-    if not request.GET.get("sort"):
-        runtimes = runtimes.order_by("-created_at", "-pk")
-    page = Paginator(runtimes, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Invalid filter values are already left out (and reported) by the filter, so the count
+    # and the rows both come from this one queryset.
+    page = Paginator(case_filter.qs, PAGE_SIZE).get_page(_page_number(request.GET.get("page")))
     target = manual_target(
         definitions=definitions,
         versions=versions,
-        selected_key=case_filter.form.cleaned_data.get("definition") if case_filter.is_valid() else None,
+        selected_key=case_filter.form.cleaned_data.get("definition"),
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "cases/queue.html",
@@ -92,8 +98,8 @@ def queue_detail(request, slug):
             "queue": queue,
             "filter": case_filter,
             "page": page,
-            "query": query.urlencode(),
-            "sort": request.GET.get("sort", ""),
+            "query": case_filter.link_query(),
+            "sort": case_filter.sort_value,
             "manual": target,
         },
     )

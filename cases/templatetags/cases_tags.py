@@ -22,9 +22,11 @@ def sort_link(query: str, current: str, field: str, label: str) -> SafeString:
     params = QueryDict(query, mutable=True)
     descending = current == field
     params["sort"] = f"-{field}" if descending else field
-    arrow = " ▲" if current == field else (" ▼" if current == f"-{field}" else "")
-    aria = "ascending" if current == field else ("descending" if current == f"-{field}" else "none")
-    return format_html('<a href="?{}" aria-sort="{}">{}{}</a>', params.urlencode(), aria, label, arrow)
+    arrow = "▲" if current == field else ("▼" if current == f"-{field}" else "")
+    # The direction is announced by aria-sort on the column header; the arrow is for the eye.
+    if not arrow:
+        return format_html('<a href="?{}">{}</a>', params.urlencode(), label)
+    return format_html('<a href="?{}">{} <span aria-hidden="true">{}</span></a>', params.urlencode(), label, arrow)
 
 
 @register.simple_tag

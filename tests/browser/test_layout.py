@@ -1,0 +1,155 @@
+"""The queue page's layout on a phone (390x844) and a wide screen (1440x900), in Chromium."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from workflows.actors import Actor
+from workflows.services import case_assign, workflow_start
+from tests.factories import business_context
+
+PHONE = {"width": 390, "height": 844}
+WIDE = {"width": 1440, "height": 900}
+QUEUE_PATH = "/queues/businesses-onboarding/"
+LONG_NAME = "Unbroken" * 12 + "Holdings"  # 104 characters, no spaces
+
+
+def start(project, entity_id, company):
+    return workflow_start(
+        project=project, workflow_id="till_basic_kyb_demo", context=business_context(entity_id, company), actor=Actor()
+    ).runtime
+
+
+@pytest.fixture
+def cases(demo):
+    runtimes = [
+        start(demo, "kyb-1001", "Northwind Trading Ltd"),
+        start(demo, "kyb-1002", "Contoso Pharmaceuticals International plc"),
+        start(demo, "kyb-1003", "Fabrikam"),
+    ]
+    case_assign(project=demo, runtime_id=runtimes[0].pk, assignee=get_user_model().objects.get(username="operator"), actor=Actor())
+    return runtimes
+
+
+def horizontal_overflow(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def open_queue(page, live_server, viewport):
+    page.set_viewport_size(viewport)
+    page.goto(f"{live_server.url}{QUEUE_PATH}")
+    expect(page.get_by_role("heading", name="Businesses Onboarding", level=1)).to_be_visible()
+
+
+def login_without_javascript(browser, live_server, viewport):
+    context = browser.new_context(java_script_enabled=False, viewport=viewport)
+    page = context.new_page()
+    page.goto(f"{live_server.url}{QUEUE_PATH}")
+    page.get_by_label("Username", exact=True).fill("operator")
+    page.get_by_label("Password", exact=True).fill("operator")
+    page.get_by_role("button", name="Log in").click()
+    return context, page
+
+
+def test_on_a_phone_the_case_table_fits_the_screen_with_name_assignee_state_and_status(cases, login, live_server, screenshots):
+    page = login("operator", "operator")
+    open_queue(page, live_server, PHONE)
+    page.screenshot(path=screenshots / "queue-390x844.png", full_page=True)
+    scroller = page.locator(".table-responsive")
+    assert scroller.evaluate("el => el.scrollWidth - el.clientWidth") <= 0
+    for header in ("Entity", "State", "Status"):
+        box = page.get_by_role("columnheader", name=re.compile(f"^{header}")).bounding_box()
+        assert box and box["x"] + box["width"] <= PHONE["width"], header
+    for header in ("Entity ID", "Workflow", "Assignee", "Created", "Updated"):
+        expect(page.get_by_role("columnheader", name=re.compile(f"^{header}"))).to_have_count(0)
+    row = page.get_by_role("row", name=re.compile("Northwind Trading Ltd"))
+    expect(row).to_contain_text("Assigned to operator")
+    expect(row).to_contain_text("manual_review")
+    expect(row).to_contain_text("active")
+    # No word is split: the name column is wide enough for the longest word in these names.
+    name = page.get_by_role("link", name="Contoso Pharmaceuticals International plc")
+    assert name.evaluate("el => el.getClientRects().length") <= 3
+    assert horizontal_overflow(page) <= 0
+
+
+def test_on_a_wide_screen_the_table_shows_every_column(cases, login, live_server, screenshots):
+    page = login("operator", "operator")
+    open_queue(page, live_server, WIDE)
+    page.screenshot(path=screenshots / "queue-1440x900.png", full_page=True)
+    for header in ("Entity", "Entity ID", "Workflow", "State", "Status", "Assignee", "Created", "Updated"):
+        expect(page.get_by_role("columnheader", name=re.compile(f"^{header}( [▲▼])?$"))).to_be_visible()
+    assert horizontal_overflow(page) <= 0
+
+
+@pytest.mark.parametrize("viewport", [PHONE, WIDE], ids=["phone", "wide"])
+def test_the_search_placeholder_fits_its_field(demo, login, live_server, viewport):
+    page = login("operator", "operator")
+    open_queue(page, live_server, viewport)
+    search = page.get_by_label("Search")
+    room, needed = search.evaluate(
+        """el => {
+            const style = getComputedStyle(el);
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = style.font;
+            const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+            return [room, context.measureText(el.placeholder).width];
+        }"""
+    )
+    assert needed <= room
+
+
+def test_on_a_phone_the_queue_menu_is_a_closed_disclosure_that_opens_on_tap(cases, login, live_server):
+    page = login("operator", "operator")
+    open_queue(page, live_server, PHONE)
+    heading = page.get_by_role("heading", name="Businesses Onboarding", level=1)
+    expect(heading).to_be_visible()
+    assert heading.bounding_box()["y"] < 200  # right below the navigation bar, not below the menu
+    menu_link = page.get_by_role("link", name=re.compile(r"^Businesses Onboarding \d+$"))
+    expect(menu_link).to_have_count(0)
+
+    page.get_by_text("Queues", exact=True).click()
+    expect(menu_link).to_be_visible()
+    expect(menu_link).to_have_attribute("aria-current", "page")
+    expect(menu_link).to_have_accessible_name("Businesses Onboarding 3")  # with its open-case count
+    expect(page.get_by_role("heading", name="Businesses", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Individuals KYC 0")).to_be_visible()
+
+
+def test_on_a_phone_without_javascript_the_queue_menu_stays_open_and_usable(cases, browser, live_server):
+    context, page = login_without_javascript(browser, live_server, PHONE)
+    page.get_by_role("link", name=re.compile(r"^Individuals KYC \d+$")).click()
+    expect(page.get_by_role("heading", name="Individuals KYC", level=1)).to_be_visible()
+    context.close()
+
+
+def test_the_menu_opens_again_when_a_phone_sized_window_grows(cases, login, live_server):
+    page = login("operator", "operator")
+    open_queue(page, live_server, PHONE)
+    page.set_viewport_size(WIDE)
+    expect(page.get_by_role("link", name=re.compile(r"^Businesses Onboarding \d+$"))).to_be_visible()
+
+
+def test_on_a_wide_screen_the_queue_menu_is_open_without_a_toggle(cases, login, live_server):
+    page = login("operator", "operator")
+    open_queue(page, live_server, WIDE)
+    menu_link = page.get_by_role("link", name=re.compile(r"^Businesses Onboarding \d+$"))
+    expect(menu_link).to_be_visible()
+    expect(menu_link).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("heading", name="Businesses", exact=True)).to_be_visible()
+    expect(page.get_by_text("Queues", exact=True)).to_be_hidden()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, WIDE], ids=["phone", "wide"])
+def test_a_long_unbroken_name_and_id_wrap_instead_of_widening_the_page(demo, login, live_server, viewport):
+    runtime = start(demo, "id-" + "x" * 100, LONG_NAME)
+    page = login("operator", "operator")
+    open_queue(page, live_server, viewport)
+    expect(page.get_by_role("link", name=LONG_NAME)).to_be_visible()
+    assert horizontal_overflow(page) <= 0
+    assert page.locator(".table-responsive").evaluate("el => el.scrollWidth - el.clientWidth") <= 0
+    page.goto(f"{live_server.url}/cases/{runtime.pk}/")
+    expect(page.get_by_role("heading", name=LONG_NAME)).to_be_visible()
+    assert horizontal_overflow(page) <= 0
+
