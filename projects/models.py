@@ -17,6 +17,8 @@ class Project(models.Model):
     name = models.CharField(max_length=200)
     # Signs webhook bodies (HMAC-SHA256). Kept in clear: the signature is computed from it.
     webhook_secret = models.CharField(max_length=128, default=new_webhook_secret)
+    # Kept by the webhooks app: lets a change skip looking for subscriptions when none exist.
+    has_webhook_subscriptions = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

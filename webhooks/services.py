@@ -11,7 +11,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
+
+from projects.models import Project
 
 from . import sending
 from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
@@ -21,12 +24,14 @@ from .tasks import deliver_webhook
 logger = logging.getLogger(__name__)
 
 
-def _targets(runtime) -> dict[str, set[str]]:
+def _targets(project, runtime) -> dict[str, set[str]]:
     """URL -> events it wants, from the project's subscriptions, the definition's config and
     the run's config. A URL named at several levels gets each event once."""
     targets: dict[str, set[str]] = {}
     every = set(WebhookEvent.values)
-    rows = WebhookSubscription.objects.filter(project_id=runtime.project_id, is_active=True).order_by().values_list("url", "events")
+    rows = []
+    if project.has_webhook_subscriptions:  # most projects have none: no query for them
+        rows = WebhookSubscription.objects.filter(project=project, is_active=True).order_by().values_list("url", "events")
     configured = [
         (sub["url"], sub.get("events"))
         for config in (runtime.definition_version.config, runtime.config)
@@ -60,12 +65,12 @@ def _body(*, delivery_id, event: str, runtime, definition_key: str, at) -> str:
     )
 
 
-def webhook_deliveries_create(*, runtime, events: list[str], definition_key: str) -> list[WebhookDelivery]:
+def webhook_deliveries_create(*, project, runtime, events: list[str], definition_key: str) -> list[WebhookDelivery]:
     """Called inside the transaction of a change: one delivery row per subscribed URL and
     event, and its task row, so they commit (or vanish) with the change itself."""
     if not events:
         return []
-    targets = _targets(runtime)
+    targets = _targets(project, runtime)
     if not targets:
         return []
     at = timezone.now()
@@ -77,7 +82,7 @@ def webhook_deliveries_create(*, runtime, events: list[str], definition_key: str
                 deliveries.append(
                     WebhookDelivery(
                         id=delivery_id,
-                        project_id=runtime.project_id,
+                        project=project,
                         runtime=runtime,
                         event=event,
                         url=url,
@@ -178,3 +183,9 @@ def webhook_deliveries_requeue_stalled(*, older_than: timedelta) -> int:
             WebhookDelivery.objects.filter(pk=delivery_id).update(next_attempt_at=timezone.now())
             deliver_webhook.enqueue(str(delivery_id))
     return len(stalled)
+
+
+def project_subscription_flag_refresh(*, project_id) -> None:
+    """Keeps `Project.has_webhook_subscriptions` true exactly when it has an active one."""
+    active = WebhookSubscription.objects.filter(project_id=OuterRef("pk"), is_active=True)
+    Project.objects.filter(pk=project_id).update(has_webhook_subscriptions=Exists(active))

@@ -379,7 +379,7 @@ def workflow_start(
         raise ValidationFailed(schema_problems)
     machine = machine_for(target_version)
     if existing is not None:
-        return _workflow_rerun(existing, machine, context, config, actor, workflow_id)
+        return _workflow_rerun(project, existing, machine, context, config, actor, workflow_id)
 
     try:
         step = machine.start(context)
@@ -422,11 +422,11 @@ def workflow_start(
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)
     events = [WebhookEvent.CREATED] + ([WebhookEvent.COMPLETED] if runtime.status == RuntimeStatus.COMPLETED else [])
-    webhook_deliveries_create(runtime=runtime, events=events, definition_key=workflow_id)
+    webhook_deliveries_create(project=project, runtime=runtime, events=events, definition_key=workflow_id)
     return StartResult(runtime=runtime, created=True, definition_key=workflow_id, history=history)
 
 
-def _workflow_rerun(runtime, machine, context, config, actor, definition_key) -> StartResult:
+def _workflow_rerun(project, runtime, machine, context, config, actor, definition_key) -> StartResult:
     """A run for an entity that already has an active runtime of the definition replaces its
     context (the previous one is kept in history) instead of starting a second case."""
     previous_context = runtime.context
@@ -454,6 +454,7 @@ def _workflow_rerun(runtime, machine, context, config, actor, definition_key) ->
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)
     webhook_deliveries_create(
+        project=project,
         runtime=runtime,
         events=_change_events(from_state, runtime=runtime, context_changed=changed),
         definition_key=definition_key,
@@ -587,6 +588,7 @@ def _workflow_send_event(*, project: Project, runtime_id, name: str, payload, ac
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)
     webhook_deliveries_create(
+        project=project,
         runtime=runtime,
         events=_change_events(from_state, runtime=runtime, context_changed=step.context_changed),
         definition_key=runtime.definition.key,

@@ -106,3 +106,25 @@ def test_rerun_with_the_same_data_sends_no_context_changed(api, receiver):
     api.run(run_body(receiver.url()))
     assert api.run(run_body(receiver.url())).status_code == 200
     assert list(WebhookDelivery.objects.values_list("event", flat=True)) == [WebhookEvent.CREATED]
+
+
+def test_project_flag_follows_its_active_subscriptions(demo_project):
+    subscription_row = WebhookSubscription.objects.create(project=demo_project, url="https://hooks.example.com/a", events=[])
+    demo_project.refresh_from_db()
+    assert demo_project.has_webhook_subscriptions is True
+    subscription_row.is_active = False
+    subscription_row.save()
+    demo_project.refresh_from_db()
+    assert demo_project.has_webhook_subscriptions is False
+    subscription_row.delete()
+    demo_project.refresh_from_db()
+    assert demo_project.has_webhook_subscriptions is False
+
+
+def test_run_in_a_project_without_subscriptions_does_not_look_for_them(api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert api.run().status_code == 201
+    assert not any("webhooks_webhooksubscription" in q["sql"] for q in queries.captured_queries)
