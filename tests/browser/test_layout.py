@@ -153,3 +153,28 @@ def test_a_long_unbroken_name_and_id_wrap_instead_of_widening_the_page(demo, log
     expect(page.get_by_role("heading", name=LONG_NAME)).to_be_visible()
     assert horizontal_overflow(page) <= 0
 
+
+
+def heading_box(page, name):
+    return page.get_by_role("heading", name=name, level=2).bounding_box()
+
+
+def test_on_a_phone_the_case_page_puts_assignment_and_history_before_the_diagram(cases, login, live_server, screenshots):
+    page = login("operator", "operator")
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/cases/{cases[0].pk}/")
+    order = [heading_box(page, name)["y"] for name in ("Actions", "Entity data", "Assignee", "History", "Workflow", "Context")]
+    assert order == sorted(order)
+    assert horizontal_overflow(page) <= 0
+    page.screenshot(path=screenshots / "case-390x844.png", full_page=True)
+
+
+def test_on_a_wide_screen_assignment_and_history_are_a_side_column(cases, login, live_server, screenshots):
+    page = login("operator", "operator")
+    page.set_viewport_size(WIDE)
+    page.goto(f"{live_server.url}/cases/{cases[0].pk}/")
+    actions, assignee = heading_box(page, "Actions"), heading_box(page, "Assignee")
+    assert assignee["x"] > actions["x"] + actions["width"] and abs(assignee["y"] - actions["y"]) < 5
+    documents, workflow = heading_box(page, "Documents"), heading_box(page, "Workflow")
+    assert workflow["x"] == actions["x"] and workflow["y"] > documents["y"]
+    page.screenshot(path=screenshots / "case-1440x900.png", full_page=True)
