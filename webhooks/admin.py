@@ -65,6 +65,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send the selected deliveries again now")
     def retry_now(self, request, queryset):
+        # has_change_permission is False for every POST here (the page is read-only), so the
+        # action checks the permission itself.
+        if not request.user.has_perm("webhooks.change_webhookdelivery"):
+            self.message_user(request, "You may not send deliveries again.", messages.ERROR)
+            return
         retried = sum(webhook_delivery_retry(delivery=delivery) for delivery in queryset)
         skipped = queryset.count() - retried
         self.message_user(request, f"{retried} delivery(ies) queued to be sent again.", messages.SUCCESS)

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Q
 from django.utils import timezone
 
 from projects.models import Project
@@ -101,14 +101,30 @@ def retry_delay(attempt_number: int) -> float:
     return min(settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempt_number - 1), settings.WEBHOOK_RETRY_MAX_SECONDS)
 
 
+def _claim(delivery: WebhookDelivery, now) -> bool:
+    """Takes the delivery's next attempt for this worker; False when another worker has it."""
+    lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2 + 30)
+    return bool(
+        WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING, attempt_count=delivery.attempt_count)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=lease)
+    )
+
+
 def webhook_delivery_attempt(*, delivery_id) -> str:
     """Sends a pending delivery once and records the attempt; schedules the next one on
-    failure until WEBHOOK_MAX_ATTEMPTS. Returns the delivery's status afterwards."""
+    failure until WEBHOOK_MAX_ATTEMPTS. Returns what happened."""
+    now = timezone.now()
     delivery = WebhookDelivery.objects.select_related("project").filter(pk=delivery_id).first()
-    if delivery is None or delivery.status != DeliveryStatus.PENDING:
-        return delivery.status if delivery else "missing"
+    if delivery is None:
+        return "missing"
+    if delivery.status != DeliveryStatus.PENDING:
+        return delivery.status
+    if delivery.next_attempt_at and delivery.next_attempt_at > now + timedelta(seconds=1):
+        return "not due"  # an extra task (requeue, retry-now) ahead of the scheduled attempt
+    if not _claim(delivery, now):
+        return "claimed by another worker"
     number = delivery.attempt_count + 1
-    started_at = timezone.now()
     started = time.perf_counter()
     status_code, error, give_up = None, "", False
     try:
@@ -127,6 +143,9 @@ def webhook_delivery_attempt(*, delivery_id) -> str:
         error, give_up = str(refused), True
     except (OSError, http.client.HTTPException, ssl.SSLError) as failure:
         error = f"{type(failure).__name__}: {failure}"
+    except Exception as failure:  # anything else is recorded too: a delivery never just stops
+        logger.exception("Webhook delivery %s attempt %s failed unexpectedly", delivery.pk, number)
+        error = f"{type(failure).__name__}: {failure}"
     duration_ms = round((time.perf_counter() - started) * 1000)
     succeeded = status_code is not None and 200 <= status_code < 300
     if status_code is not None and not succeeded:
@@ -135,16 +154,16 @@ def webhook_delivery_attempt(*, delivery_id) -> str:
     with transaction.atomic():
         locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.status != DeliveryStatus.PENDING or locked.attempt_count != delivery.attempt_count:
-            return locked.status  # another worker recorded this attempt first
+            return locked.status  # changed meanwhile (an admin's action): this result is moot
         WebhookAttempt.objects.create(
             delivery=locked,
             number=number,
-            started_at=started_at,
+            started_at=now,
             duration_ms=duration_ms,
             status_code=status_code,
             error=error,
         )
-        locked.attempt_count = number
+        locked.attempt_count, locked.claimed_until = number, None
         if succeeded:
             locked.status, locked.delivered_at, locked.next_attempt_at = DeliveryStatus.DELIVERED, timezone.now(), None
         elif give_up or number >= settings.WEBHOOK_MAX_ATTEMPTS:
@@ -152,7 +171,7 @@ def webhook_delivery_attempt(*, delivery_id) -> str:
         else:
             locked.next_attempt_at = timezone.now() + timedelta(seconds=retry_delay(number))
             deliver_webhook.using(run_after=locked.next_attempt_at).enqueue(str(locked.pk))
-        locked.save(update_fields=["attempt_count", "status", "delivered_at", "next_attempt_at"])
+        locked.save(update_fields=["attempt_count", "claimed_until", "status", "delivered_at", "next_attempt_at"])
     if not succeeded:
         logger.warning("Webhook delivery %s (%s) attempt %s failed: %s", delivery.pk, delivery.event, number, error)
     return locked.status
@@ -175,8 +194,11 @@ def webhook_deliveries_requeue_stalled(*, older_than: timedelta) -> int:
     """Queues again the pending deliveries whose attempt is overdue by more than `older_than`:
     their task was lost (a worker killed mid-attempt). Returns how many were queued."""
     cutoff = timezone.now() - older_than
+    now = timezone.now()
     stalled = list(
-        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lt=cutoff).values_list("pk", flat=True)
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lt=cutoff)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))  # not being sent right now
+        .values_list("pk", flat=True)
     )
     with transaction.atomic():
         for delivery_id in stalled:
@@ -185,7 +207,12 @@ def webhook_deliveries_requeue_stalled(*, older_than: timedelta) -> int:
     return len(stalled)
 
 
+@transaction.atomic
 def project_subscription_flag_refresh(*, project_id) -> None:
-    """Keeps `Project.has_webhook_subscriptions` true exactly when it has an active one."""
-    active = WebhookSubscription.objects.filter(project_id=OuterRef("pk"), is_active=True)
-    Project.objects.filter(pk=project_id).update(has_webhook_subscriptions=Exists(active))
+    """Keeps `Project.has_webhook_subscriptions` true exactly when it has an active one. The
+    project row is locked first and the subscriptions counted after: two changes at once then
+    take turns, and the second counts what the first committed."""
+    if not Project.objects.select_for_update().filter(pk=project_id).exists():
+        return
+    active = WebhookSubscription.objects.filter(project_id=project_id, is_active=True).exists()
+    Project.objects.filter(pk=project_id).update(has_webhook_subscriptions=active)

@@ -22,6 +22,7 @@ CONFIG_SCHEMA = {
     "properties": {
         "subscriptions": {
             "type": "array",
+            "maxItems": 10,
             "items": {
                 "type": "object",
                 "required": ["type", "url", "events"],

@@ -53,3 +53,22 @@ def test_rotating_the_webhook_secret_replaces_it(admin_client, demo_project):
 
 def test_each_project_has_its_own_webhook_secret(demo_project, other_project):
     assert demo_project.webhook_secret != other_project.webhook_secret
+
+
+def test_staff_who_may_only_view_deliveries_cannot_send_them_again(client, api, receiver):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    api.run(run_body(receiver.url()))
+    WebhookDelivery.objects.update(status=DeliveryStatus.FAILED)
+    viewer = UserFactory(username="auditor", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_webhookdelivery"))
+    client.force_login(viewer)
+    response = client.post(
+        reverse("admin:webhooks_webhookdelivery_changelist"),
+        {"action": "retry_now", "_selected_action": [WebhookDelivery.objects.get().pk]},
+        follow=True,
+    )
+    assert "You may not send deliveries again." in response.content.decode()
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.FAILED

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import socket
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -16,6 +17,7 @@ from django_tasks_db.models import DBTaskResult
 from projects.models import Project
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 from webhooks.services import retry_delay, webhook_delivery_retry
+from webhooks.tasks import deliver_webhook
 
 from .conftest import run_worker
 from .test_outbox import run_body
@@ -31,7 +33,9 @@ def start_case(api, receiver, **kwargs):
 
 def let_the_retry_come_due():
     """What waiting for the backoff would do: the queued retry becomes due now."""
-    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now() - timedelta(seconds=1))
+    past = timezone.now() - timedelta(seconds=1)
+    DBTaskResult.objects.filter(status="READY").update(run_after=past)
+    WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).update(next_attempt_at=past)
 
 
 def test_worker_delivers_the_signed_body_after_commit(api, receiver):
@@ -209,3 +213,61 @@ def test_https_receivers_must_present_a_trusted_certificate(api, untrusted_https
     assert delivery.status == DeliveryStatus.PENDING  # retried later, never sent unverified
     assert "CERTIFICATE_VERIFY_FAILED" in delivery.attempts.get().error
     assert received == []
+
+
+def test_a_delivery_another_worker_is_sending_is_left_to_it(api, receiver):
+    start_case(api, receiver)
+    WebhookDelivery.objects.update(claimed_until=timezone.now() + timedelta(minutes=1))
+    run_worker()
+    assert receiver.requests == []
+    assert WebhookDelivery.objects.get().attempt_count == 0
+
+
+def test_an_extra_task_ahead_of_the_scheduled_retry_sends_nothing(api, receiver):
+    receiver.statuses = [503]
+    start_case(api, receiver)
+    run_worker()
+    delivery = WebhookDelivery.objects.get()
+    deliver_webhook.enqueue(str(delivery.pk))  # e.g. queued again by the stalled-delivery cron
+    run_worker()
+    assert len(receiver.requests) == 1
+    assert WebhookDelivery.objects.get().attempt_count == 1
+
+
+def test_a_stored_url_that_cannot_be_sent_fails_instead_of_sticking(api, receiver):
+    start_case(api, receiver)
+    WebhookDelivery.objects.update(url="http://hooks.example.com/h\u00e9")  # written before the stricter check
+    run_worker()
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.FAILED, 1)
+    assert "ASCII" in delivery.attempts.get().error
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_timeout(api, settings):
+    import threading
+
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    stop = threading.Event()
+
+    def trickle():
+        connection, _ = server.accept()
+        connection.recv(65536)
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100:
+            if stop.wait(0.2):
+                break
+            connection.sendall(bytes([byte]))
+        connection.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    assert api.run(run_body(f"http://127.0.0.1:{server.getsockname()[1]}/hooks")).status_code == 201
+    started = time.monotonic()
+    run_worker()
+    stop.set()
+    server.close()
+    assert time.monotonic() - started < 5
+    attempt = WebhookDelivery.objects.get().attempts.get()
+    assert "no complete answer within 1 s" in attempt.error

@@ -128,3 +128,22 @@ def test_run_in_a_project_without_subscriptions_does_not_look_for_them(api):
     with CaptureQueriesContext(connection) as queries:
         assert api.run().status_code == 201
     assert not any("webhooks_webhooksubscription" in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://hooks.example.com/h\u00e9", "http://hooks.example.com/a b", "http://" + "a" * 64 + ".example.com/x", "http://2130706433/", "http://0x7f.1/", "http://[64:ff9b::7f00:1]/"],
+)
+def test_urls_that_cannot_be_sent_or_hide_a_private_address_are_refused_at_run(api, url):
+    response = api.run(run_body(url))
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "config.subscriptions[0].url"
+
+
+def test_at_most_ten_subscriptions_per_run(api):
+    body = run_body("https://hooks.example.com/0")
+    body["config"]["subscriptions"] = [subscription(f"https://hooks.example.com/{i}") for i in range(11)]
+    response = api.run(body)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "config.subscriptions"
+    assert not WebhookDelivery.objects.exists()
