@@ -11,6 +11,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -271,3 +272,35 @@ def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_timeout(api, sett
     assert time.monotonic() - started < 5
     attempt = WebhookDelivery.objects.get().attempts.get()
     assert "no complete answer within 1 s" in attempt.error
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="two workers at once need row-level concurrency (CI runs the suite on PostgreSQL too)",
+)
+def test_two_workers_at_once_send_a_delivery_only_once(api, receiver):
+    import threading
+
+    from django.db import connections
+
+    from webhooks.services import webhook_delivery_attempt
+
+    receiver.delay = 0.5
+    start_case(api, receiver)
+    delivery_id = WebhookDelivery.objects.get().pk
+    results = []
+
+    def worker():
+        try:
+            results.append(webhook_delivery_attempt(delivery_id=delivery_id))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(receiver.requests) == 1
+    assert sorted(results) == ["claimed by another worker", DeliveryStatus.DELIVERED]
+    assert WebhookDelivery.objects.get().attempt_count == 1
