@@ -126,15 +126,6 @@ class CaseFilter(django_filters.FilterSet):
         return ",".join(self.form.cleaned_data.get("sort") or [DEFAULT_SORT])
 
     @property
-    def sorted_column(self) -> str:
-        """The column the rows are ordered by first (its header gets aria-sort)."""
-        return self.sort_value.split(",")[0].lstrip("-")
-
-    @property
-    def sort_direction(self) -> str:
-        return "descending" if self.sort_value.startswith("-") else "ascending"
-
-    @property
     def requested_sort(self) -> str:
         """The valid sort given in the URL, "" for none; kept when the filters are submitted."""
         return ",".join(self.form.cleaned_data.get("sort") or [])

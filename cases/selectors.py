@@ -4,6 +4,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from projects.models import ACTING_ROLES, Membership, Project
 from workflows.models import RuntimeStatus, WorkflowDefinitionVersion, WorkflowRuntime
+from workflows.services import entity_display_name, state_outcome
 
 from .models import Queue
 
@@ -115,3 +116,22 @@ def case_entity_data(runtime: WorkflowRuntime) -> dict:
     entity = runtime.context.get("entity") if isinstance(runtime.context, dict) else None
     data = entity.get("data") if isinstance(entity, dict) else None
     return data if isinstance(data, dict) else {}
+
+
+def case_name(runtime: WorkflowRuntime) -> str:
+    """The case's own name for its entity (from its context), else the entity record's."""
+    entity = runtime.entity
+    return entity_display_name(entity.kind, case_entity_data(runtime)) or entity.display_name or entity.correlation_id
+
+
+def case_event_choices(machine, state: str) -> list[dict]:
+    """The events available in `state`: name, whether it completes the case, and the decision
+    it leads to (approved, rejected, or None)."""
+    finals = {
+        event: state_outcome(target, machine.tags(target))
+        for source, event, target in machine.edges()
+        if source == state and event and machine.is_final(target)
+    }
+    return [
+        {"name": name, "final": name in finals, "outcome": finals.get(name)} for name in machine.next_events(state)
+    ]

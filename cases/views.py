@@ -7,18 +7,16 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from workflows.actors import Actor
 from workflows.errors import OpenCaseExists, ServiceError
 from workflows.idempotency import idempotency_claim, idempotency_complete, request_fingerprint
 from workflows.json_values import json_parse
-from workflows.models import RuntimeStatus
+from workflows.models import ApprovalState, RuntimeStatus
 from workflows.services import (
     case_add_note,
     case_assign,
-    entity_display_name,
     machine_for,
     workflow_send_event,
     workflow_start,
@@ -191,20 +189,14 @@ def _case_or_404(request, runtime_id):
     return current, runtime
 
 
-# What a final event means for the case, for the colour of its button.
-OUTCOME_BUTTONS = {"approved": "btn-success", "rejected": "btn-danger"}
+# Button colours: decisions by their outcome, other final events dark, the rest outlined.
+OUTCOME_BUTTONS = {ApprovalState.APPROVED: "btn-success", ApprovalState.REJECTED: "btn-danger"}
 
 
 def _event_buttons(machine, state) -> list[dict]:
-    """The events available in `state`, each with whether it completes the case and how."""
-    finals = {}
-    for source, event, target in machine.edges():
-        if source == state and event and machine.is_final(target):
-            marks = {target, *machine.tags(target)}
-            finals[event] = next((css for mark, css in OUTCOME_BUTTONS.items() if mark in marks), "btn-outline-dark")
     return [
-        {"name": name, "final": name in finals, "css": finals.get(name, "btn-outline-primary")}
-        for name in machine.next_events(state)
+        {**choice, "css": OUTCOME_BUTTONS.get(choice["outcome"], "btn-outline-dark") if choice["final"] else "btn-outline-primary"}
+        for choice in selectors.case_event_choices(machine, state)
     ]
 
 
@@ -228,7 +220,7 @@ def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
         {
             "case": runtime,
             "entity": entity,
-            "case_name": entity_display_name(entity.kind, case_data) or entity.display_name or entity.correlation_id,
+            "case_name": selectors.case_name(runtime),
             "case_data": case_data,
             "entity_record_differs": entity.data != case_data,
             "queue": selectors.case_queue(project=current.project, runtime=runtime),
@@ -297,7 +289,7 @@ def case_event(request, runtime_id):
             request, current, runtime, payload_text=payload_text, payload_error=f"The payload is not valid JSON: {error}."
         )
     machine = machine_for(runtime.definition_version)
-    final = any(b["final"] for b in _event_buttons(machine, runtime.state) if b["name"] == name)
+    final = any(c["final"] for c in selectors.case_event_choices(machine, runtime.state) if c["name"] == name)
     if final and not request.POST.get("confirmed") and runtime.is_open:
         return render(request, "cases/confirm_event.html", {"case": runtime, "name": name, "payload": payload_text})
 

@@ -86,3 +86,13 @@ class DefinitionVersionFactory(factory.django.DjangoModelFactory):
     statechart = factory.LazyFunction(lambda: dict(SIMPLE_STATECHART))
     context_schema = factory.LazyFunction(dict)
     config = factory.LazyFunction(dict)
+
+
+def demo_case_start(project, entity_id="e1", company="ACME Ltd", **data):
+    """A case of the demo KYB workflow, started by the system (the project has the demo loaded)."""
+    from workflows.actors import Actor
+    from workflows.services import workflow_start
+
+    return workflow_start(
+        project=project, workflow_id="till_basic_kyb_demo", context=business_context(entity_id, company, **data), actor=Actor()
+    ).runtime

@@ -276,15 +276,20 @@ def _apply_step(runtime: WorkflowRuntime, step: engine.StepResult) -> None:
         runtime.resolved_at = timezone.now()
 
 
-def _entity_outcome(runtime: WorkflowRuntime) -> str | None:
-    if runtime.status != RuntimeStatus.COMPLETED:
-        return None
-    marks = {runtime.state, *runtime.tags}
+def state_outcome(state: str, tags) -> str | None:
+    """The decision a final state stands for, by its name or tags: approved, rejected or none."""
+    marks = {state, *tags}
     if "approved" in marks:
         return ApprovalState.APPROVED
     if "rejected" in marks:
         return ApprovalState.REJECTED
     return None
+
+
+def _entity_outcome(runtime: WorkflowRuntime) -> str | None:
+    if runtime.status != RuntimeStatus.COMPLETED:
+        return None
+    return state_outcome(runtime.state, runtime.tags)
 
 
 def _record_entity_outcome(runtime: WorkflowRuntime) -> None:

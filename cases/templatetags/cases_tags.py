@@ -15,18 +15,23 @@ def status_colour(status: str) -> str:
 
 
 @register.simple_tag
-def sort_link(query: str, current: str, field: str, label: str) -> SafeString:
-    """A column header that sorts by `field`, toggling direction, keeping the other filters."""
+def sort_header(query: str, current: str, field: str, label: str, css: str = "") -> SafeString:
+    """A column header that sorts by `field`, toggling direction and keeping the other
+    filters. The column the rows are ordered by first says so with aria-sort (the arrow is
+    for the eye)."""
     from django.http import QueryDict
 
     params = QueryDict(query, mutable=True)
-    descending = current == field
-    params["sort"] = f"-{field}" if descending else field
-    arrow = "▲" if current == field else ("▼" if current == f"-{field}" else "")
-    # The direction is announced by aria-sort on the column header; the arrow is for the eye.
-    if not arrow:
-        return format_html('<a href="?{}">{}</a>', params.urlencode(), label)
-    return format_html('<a href="?{}">{} <span aria-hidden="true">{}</span></a>', params.urlencode(), label, arrow)
+    params["sort"] = f"-{field}" if current == field else field
+    first = current.split(",")[0]
+    direction = {field: ("ascending", "▲"), f"-{field}": ("descending", "▼")}.get(first)
+    css_attr = format_html(' class="{}"', css) if css else ""
+    if direction is None:
+        return format_html('<th scope="col"{}><a href="?{}">{}</a></th>', css_attr, params.urlencode(), label)
+    return format_html(
+        '<th scope="col"{} aria-sort="{}"><a href="?{}">{} <span aria-hidden="true">{}</span></a></th>',
+        css_attr, direction[0], params.urlencode(), label, direction[1],
+    )
 
 
 @register.simple_tag

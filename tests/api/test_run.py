@@ -3,10 +3,9 @@ import uuid
 
 import pytest
 
-from projects.services import api_key_create
 from workflows.models import Entity, HistoryEvent, IdempotencyRecord, WorkflowRuntime
 
-from .conftest import RUN_URL, SEED_BODY, ApiClient
+from .conftest import RUN_URL, SEED_BODY
 
 
 def row_counts():

@@ -7,19 +7,13 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from workflows.actors import Actor
-from workflows.services import case_assign, workflow_start
-from tests.factories import business_context
+from workflows.services import case_assign
+from tests.factories import demo_case_start as start
 
 PHONE = {"width": 390, "height": 844}
 WIDE = {"width": 1440, "height": 900}
 QUEUE_PATH = "/queues/businesses-onboarding/"
 LONG_NAME = "Unbroken" * 12 + "Holdings"  # 104 characters, no spaces
-
-
-def start(project, entity_id, company):
-    return workflow_start(
-        project=project, workflow_id="till_basic_kyb_demo", context=business_context(entity_id, company), actor=Actor()
-    ).runtime
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.factories import demo_case_start
 from workflows.models import Entity, WorkflowRuntime
 
 KYB_FORM = {
@@ -88,13 +89,7 @@ def test_viewer_sees_the_case_but_no_actions(demo, login, live_server):
 
 
 def start_demo_case(project, entity_id="dialog-1", company="Dialog Co"):
-    from tests.factories import business_context
-    from workflows.actors import Actor
-    from workflows.services import workflow_start
-
-    return workflow_start(
-        project=project, workflow_id="till_basic_kyb_demo", context=business_context(entity_id, company), actor=Actor()
-    ).runtime
+    return demo_case_start(project, entity_id, company)
 
 
 def test_final_event_confirmed_in_the_dialog_completes_the_case(demo, login, live_server):

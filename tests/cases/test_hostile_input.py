@@ -2,24 +2,14 @@
 message or a 400, and nothing changes (never a 500)."""
 
 import pytest
-from django.test import Client
 
-from projects.models import Role
 from workflows.actors import Actor
 from workflows.models import Entity, HistoryEvent, WorkflowRuntime
 from workflows.services import workflow_start
 
-from ..factories import MembershipFactory, UserFactory, business_context
+from ..factories import business_context
 
 QUEUE_URL = "/queues/businesses-onboarding/"
-
-
-@pytest.fixture
-def client(demo_project):
-    user = MembershipFactory(project=demo_project, user=UserFactory(username="op"), role=Role.OPERATOR).user
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -34,15 +24,15 @@ def row_counts():
 
 
 @pytest.mark.parametrize("param", ["q", "state", "assignee", "sort"])
-def test_queue_filter_with_a_nul_is_a_bad_request(client, demo_project, param):
-    response = client.get(QUEUE_URL, {param: "x\x00"})
+def test_queue_filter_with_a_nul_is_a_bad_request(operator_client, demo_project, param):
+    response = operator_client.get(QUEUE_URL, {param: "x\x00"})
     assert response.status_code == 400
     assert "NUL" in response.content.decode()
 
 
-def test_note_with_a_nul_is_refused_and_not_written(client, runtime):
+def test_note_with_a_nul_is_refused_and_not_written(operator_client, runtime):
     before = row_counts()
-    response = client.post(f"/cases/{runtime.pk}/note/", {"text": "hello\x00world"})
+    response = operator_client.post(f"/cases/{runtime.pk}/note/", {"text": "hello\x00world"})
     assert response.status_code == 400
     assert row_counts() == before
 
@@ -58,9 +48,9 @@ def test_note_with_a_nul_is_refused_and_not_written(client, runtime):
         ('{"a": ' * 100 + "1" + "}" * 100, "Nested more than 64 levels deep"),
     ],
 )
-def test_event_payload_that_cannot_be_stored_is_refused_with_a_message(client, runtime, payload, message):
+def test_event_payload_that_cannot_be_stored_is_refused_with_a_message(operator_client, runtime, payload, message):
     before = row_counts()
-    response = client.post(f"/cases/{runtime.pk}/event/", {"name": "revision", "payload": payload}, follow=True)
+    response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "revision", "payload": payload}, follow=True)
     assert response.status_code == 200
     assert message in response.content.decode()
     assert row_counts() == before
@@ -68,9 +58,9 @@ def test_event_payload_that_cannot_be_stored_is_refused_with_a_message(client, r
     assert runtime.state == "manual_review"
 
 
-def test_add_case_form_with_a_nul_creates_nothing(client, demo_project):
+def test_add_case_form_with_a_nul_creates_nothing(operator_client, demo_project):
     before = row_counts()
-    response = client.post(
+    response = operator_client.post(
         "/queues/businesses-onboarding/new/?definition=till_basic_kyb_demo",
         {"definition": "till_basic_kyb_demo", "id": "nul-1", "data.companyName": "Nul\x00Co"},
     )

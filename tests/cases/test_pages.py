@@ -6,9 +6,10 @@ from cases.selectors import queue_counts, queue_list
 from projects.models import Role
 from workflows.actors import Actor
 from workflows.models import HistoryKind, WorkflowRuntime
-from workflows.services import case_assign, workflow_send_event, workflow_start
+from workflows.services import case_assign, workflow_send_event
 
-from ..factories import MembershipFactory, UserFactory, business_context
+from ..factories import MembershipFactory, UserFactory
+from ..factories import demo_case_start as start
 
 QUEUE_URL = "/queues/businesses-onboarding/"
 ADD_URL = "/queues/businesses-onboarding/new/?definition=till_basic_kyb_demo"
@@ -25,26 +26,11 @@ VALID_FORM = {
 
 
 @pytest.fixture
-def operator_client(demo_project):
-    user = MembershipFactory(project=demo_project, user=UserFactory(username="op"), role=Role.OPERATOR).user
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
-
-
-@pytest.fixture
 def viewer_client(demo_project):
     user = MembershipFactory(project=demo_project, user=UserFactory(username="view"), role=Role.VIEWER).user
     client = Client()
     client.force_login(user)
     return client
-
-
-def start(project, entity_id="e1", company="ACME Ltd", **data):
-    return workflow_start(
-        project=project, workflow_id="till_basic_kyb_demo", context=business_context(entity_id, company, **data), actor=Actor()
-    ).runtime
 
 
 def test_pages_need_login(demo_project):

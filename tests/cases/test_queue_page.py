@@ -5,32 +5,16 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from projects.models import Role
 from workflows.actors import Actor
 from workflows.models import WorkflowRuntime
-from workflows.services import workflow_send_event, workflow_start
+from workflows.services import workflow_send_event
 
-from ..factories import MembershipFactory, UserFactory, business_context
+from ..factories import demo_case_start as start
 
 QUEUE_URL = "/queues/businesses-onboarding/"
-
-
-@pytest.fixture
-def client(demo_project):
-    user = MembershipFactory(project=demo_project, user=UserFactory(username="op"), role=Role.OPERATOR).user
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def start(project, entity_id, company):
-    return workflow_start(
-        project=project, workflow_id="till_basic_kyb_demo", context=business_context(entity_id, company), actor=Actor()
-    ).runtime
 
 
 def alert(html: str) -> str:
@@ -64,22 +48,22 @@ def cases(demo_project):
     return alpha, beta, gamma, done
 
 
-def test_an_unknown_sort_is_ignored_and_cases_are_listed_newest_first(client, cases):
-    html = client.get(QUEUE_URL, {"sort": "bogus"}).content.decode()
+def test_an_unknown_sort_is_ignored_and_cases_are_listed_newest_first(operator_client, cases):
+    html = operator_client.get(QUEUE_URL, {"sort": "bogus"}).content.decode()
     assert listed_names(html) == ["Gamma Tools", "Beta Foods", "Alpha Trading"]
     assert "3 cases" in html
     assert 'name="sort" value="bogus"' not in html
 
 
-def test_an_invalid_date_is_named_in_an_alert_and_the_other_filters_still_apply(client, cases):
-    html = client.get(QUEUE_URL, {"created_after": "notadate", "q": "alpha"}).content.decode()
+def test_an_invalid_date_is_named_in_an_alert_and_the_other_filters_still_apply(operator_client, cases):
+    html = operator_client.get(QUEUE_URL, {"created_after": "notadate", "q": "alpha"}).content.decode()
     assert "Created from: Enter a valid date." in alert(html)
     assert listed_names(html) == ["Alpha Trading"]
     assert "1 case" in html
 
 
-def test_an_invalid_value_is_shown_as_an_error_beside_its_field(client, cases):
-    html = client.get(QUEUE_URL, {"created_after": "notadate"}).content.decode()
+def test_an_invalid_value_is_shown_as_an_error_beside_its_field(operator_client, cases):
+    html = operator_client.get(QUEUE_URL, {"created_after": "notadate"}).content.decode()
     field = html.split('for="id_created_after"', 1)[1].split('for="id_created_before"', 1)[0]
     assert "Enter a valid date." in field
     assert 'aria-invalid="true"' in field_html(html, "created_after")
@@ -89,63 +73,63 @@ def test_an_invalid_value_is_shown_as_an_error_beside_its_field(client, cases):
     "param, value, label",
     [("status", "weird", "Status"), ("state", "weird", "State"), ("assignee", "99999", "Assignee")],
 )
-def test_an_unknown_choice_is_reported_and_the_cases_are_listed_without_it(client, cases, param, value, label):
-    html = client.get(QUEUE_URL, {param: value}).content.decode()
+def test_an_unknown_choice_is_reported_and_the_cases_are_listed_without_it(operator_client, cases, param, value, label):
+    html = operator_client.get(QUEUE_URL, {param: value}).content.decode()
     assert f"{label}: Select a valid choice. {value} is not one of the available choices." in alert(html)
     # Only the bad filter is dropped: the queue's default (open cases) still applies.
     assert sorted(listed_names(html)) == ["Alpha Trading", "Beta Foods", "Gamma Tools"]
     assert "No cases match these filters." not in html
 
 
-def test_an_ignored_choice_leaves_its_field_showing_what_applies(client, cases):
-    html = client.get(QUEUE_URL, {"status": "weird", "assignee": "99999"}).content.decode()
+def test_an_ignored_choice_leaves_its_field_showing_what_applies(operator_client, cases):
+    html = operator_client.get(QUEUE_URL, {"status": "weird", "assignee": "99999"}).content.decode()
     assert '<option value="active" selected>' in field_html(html, "status")
     assert '<option value="" selected>Anyone</option>' in field_html(html, "assignee")
 
 
-def test_sort_and_page_links_leave_an_ignored_filter_out(client, demo_project):
+def test_sort_and_page_links_leave_an_ignored_filter_out(operator_client, demo_project):
     for i in range(26):
         start(demo_project, f"p{i}", f"Paged {i}")
-    html = client.get(QUEUE_URL, {"created_after": "notadate", "q": "Paged"}).content.decode()
+    html = operator_client.get(QUEUE_URL, {"created_after": "notadate", "q": "Paged"}).content.decode()
     links = re.findall(r'href="(\?[^"]*)"', html)
     assert links and all("notadate" not in link and "q=Paged" in link for link in links)
 
 
-def test_a_created_from_later_than_created_until_says_so_and_keeps_the_start_date(client, cases):
+def test_a_created_from_later_than_created_until_says_so_and_keeps_the_start_date(operator_client, cases):
     beta = cases[1]
     start_date = timezone.localdate(WorkflowRuntime.objects.get(pk=beta.pk).created_at)
     end_date = start_date - timedelta(days=3)
-    html = client.get(QUEUE_URL, {"created_after": start_date.isoformat(), "created_before": end_date.isoformat()}).content.decode()
+    html = operator_client.get(QUEUE_URL, {"created_after": start_date.isoformat(), "created_before": end_date.isoformat()}).content.decode()
     assert f"Created until: {end_date.isoformat()} is earlier than “Created from” ({start_date.isoformat()})." in alert(html)
     assert listed_names(html) == ["Gamma Tools", "Beta Foods"]
 
 
-def test_the_ignored_value_is_shown_escaped(client, cases):
-    html = client.get(QUEUE_URL, {"created_after": "<b>x</b>"}).content.decode()
+def test_the_ignored_value_is_shown_escaped(operator_client, cases):
+    html = operator_client.get(QUEUE_URL, {"created_after": "<b>x</b>"}).content.decode()
     assert "&lt;b&gt;x&lt;/b&gt;" in alert(html)
     assert "<b>x</b>" not in html
 
 
-def test_valid_filters_show_no_alert(client, cases):
-    html = client.get(QUEUE_URL, {"status": "any", "q": "o"}).content.decode()
+def test_valid_filters_show_no_alert(operator_client, cases):
+    html = operator_client.get(QUEUE_URL, {"status": "any", "q": "o"}).content.decode()
     assert 'id="ignored-filters"' not in html
 
 
 @pytest.mark.parametrize("page", ["0", "-1", "abc"])
-def test_a_page_number_below_one_or_not_a_number_shows_the_first_page(client, demo_project, page):
+def test_a_page_number_below_one_or_not_a_number_shows_the_first_page(operator_client, demo_project, page):
     for i in range(27):
         start(demo_project, f"p{i}", f"Paged {i}")
-    html = client.get(QUEUE_URL, {"page": page}).content.decode()
+    html = operator_client.get(QUEUE_URL, {"page": page}).content.decode()
     assert "Page 1 of 2" in html
     assert "Paged 26" in html  # the newest case is on the first page
 
 
-def test_an_ignored_filter_takes_as_many_queries_as_a_valid_one(client, cases):
-    client.get(QUEUE_URL)
+def test_an_ignored_filter_takes_as_many_queries_as_a_valid_one(operator_client, cases):
+    operator_client.get(QUEUE_URL)
     with CaptureQueriesContext(connection) as valid:
-        client.get(QUEUE_URL, {"created_after": "2000-01-01"})
+        operator_client.get(QUEUE_URL, {"created_after": "2000-01-01"})
     with CaptureQueriesContext(connection) as invalid:
-        client.get(QUEUE_URL, {"created_after": "notadate"})
+        operator_client.get(QUEUE_URL, {"created_after": "notadate"})
     assert len(invalid) == len(valid)
 
 
@@ -161,20 +145,20 @@ def sorted_headers(html: str) -> dict[str, str]:
     "sort, expected",
     [("name", {"Entity": "ascending"}), ("-state", {"State": "descending"}), ("", {"Created": "descending"})],
 )
-def test_the_sorted_column_header_says_how_it_is_sorted(client, cases, sort, expected):
-    html = client.get(QUEUE_URL, {"sort": sort} if sort else {}).content.decode()
+def test_the_sorted_column_header_says_how_it_is_sorted(operator_client, cases, sort, expected):
+    html = operator_client.get(QUEUE_URL, {"sort": sort} if sort else {}).content.decode()
     assert sorted_headers(html) == expected
 
 
-def test_the_page_links_a_favicon_that_is_served(client, cases):
-    html = client.get(QUEUE_URL).content.decode()
+def test_the_page_links_a_favicon_that_is_served(operator_client, cases):
+    html = operator_client.get(QUEUE_URL).content.decode()
     href = re.search(r'<link rel="icon" href="([^"]+)"', html).group(1)
-    response = client.get(href)
+    response = operator_client.get(href)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("image/")
 
 
-def test_browsers_asking_for_favicon_ico_are_sent_to_the_icon(client):
-    response = client.get("/favicon.ico")
+def test_browsers_asking_for_favicon_ico_are_sent_to_the_icon(operator_client):
+    response = operator_client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"].endswith("favicon.svg")

@@ -116,16 +116,20 @@ def test_rerun_keeps_the_case_on_the_version_it_started_on(definition_version, s
     assert second.runtime.state == "review"
 
 
-def test_rerun_validates_against_the_schema_of_the_pinned_version(definition_version, system_actor):
-    project = definition_version.definition.project
+def _start_requiring_country(definition_version, actor):
+    """A case started on a version whose context schema requires `entity.data.country`."""
     definition_version.context_schema = {
         "type": "object",
         "properties": {"entity": {"properties": {"data": {"required": ["country"]}}}},
     }
     definition_version.save()
-    first = workflow_start(
-        project=project, workflow_id="kyb", context=business_context(country="GB"), actor=system_actor
-    )
+    project = definition_version.definition.project
+    return workflow_start(project=project, workflow_id="kyb", context=business_context(country="GB"), actor=actor)
+
+
+def test_rerun_validates_against_the_schema_of_the_pinned_version(definition_version, system_actor):
+    project = definition_version.definition.project
+    first = _start_requiring_country(definition_version, system_actor)
     _add_version_with_a_new_initial_state(definition_version)
     before = row_counts()
     with pytest.raises(ValidationFailed) as raised:
@@ -152,14 +156,7 @@ def test_rerun_is_not_held_to_a_newer_versions_schema(definition_version, system
 
 def test_refused_rerun_leaves_the_entity_as_it_was(definition_version, system_actor):
     project = definition_version.definition.project
-    definition_version.context_schema = {
-        "type": "object",
-        "properties": {"entity": {"properties": {"data": {"required": ["country"]}}}},
-    }
-    definition_version.save()
-    first = workflow_start(
-        project=project, workflow_id="kyb", context=business_context(country="GB"), actor=system_actor
-    )
+    first = _start_requiring_country(definition_version, system_actor)
     with pytest.raises(ValidationFailed):
         workflow_start(project=project, workflow_id="kyb", context=business_context(company="Other"), actor=system_actor)
     first.runtime.entity.refresh_from_db()

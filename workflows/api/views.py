@@ -138,7 +138,6 @@ class WorkflowRunView(APIView):
         )
         status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(run_response(result), status=status_code)
-        return Response(data, status=status_code)
 
 
 class WorkflowListView(generics.ListAPIView):
