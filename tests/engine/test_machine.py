@@ -238,10 +238,28 @@ def test_next_events_never_list_built_ins():
 # -- built-in events ------------------------------------------------------------------------------
 
 
-def test_update_context_replaces_the_context():
+def test_update_context_adds_the_keys_it_names_and_keeps_the_others():
     m = machine({"a": {}})
     result = m.send("a", {"old": 1}, "UPDATE_CONTEXT", {"context": {"new": 2}})
-    assert (result.context, result.handled, result.context_changed) == ({"new": 2}, True, True)
+    assert (result.context, result.handled, result.context_changed) == ({"old": 1, "new": 2}, True, True)
+
+
+def test_update_context_replaces_a_named_key_whole_without_merging_inside_it():
+    m = machine({"a": {}})
+    before = {"entity": {"id": "e1", "data": {"a": 1, "b": 2}}, "pluginsOutput": {"kyc": {"ok": True}}}
+    result = m.send("a", before, "UPDATE_CONTEXT", {"context": {"entity": {"id": "e1", "data": {"a": 3}}}})
+    assert result.context == {"entity": {"id": "e1", "data": {"a": 3}}, "pluginsOutput": {"kyc": {"ok": True}}}
+
+
+def test_an_always_guard_still_reads_a_key_that_update_context_left_out():
+    m = machine(
+        {
+            "a": {"always": [{"target": "b", "cond": {"type": "json-logic", "options": {"rule": {"var": "maybe"}}}}]},
+            "b": {},
+        },
+        initial="a",
+    )
+    assert m.send("a", {"maybe": True, "x": 1}, "UPDATE_CONTEXT", {"context": {"x": 2}}).state == "b"
 
 
 def test_update_context_with_the_same_context_reports_no_change():

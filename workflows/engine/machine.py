@@ -201,7 +201,9 @@ def _apply_builtin(event_name: str, payload, context: dict) -> dict:
     if event_name == "UPDATE_CONTEXT":
         if not isinstance(payload.get("context"), dict):
             raise InvalidEventPayload('UPDATE_CONTEXT needs {"context": {...}}')
-        return copy.deepcopy(payload["context"])
+        # XState v4's assign() merges the returned object over the context one level deep
+        # (Object.assign({}, context, result)): keys left out are kept.
+        return {**copy.deepcopy(context), **copy.deepcopy(payload["context"])}
     new_context = payload.get("newContext")
     if not isinstance(new_context, dict):
         raise InvalidEventPayload('DEEP_MERGE_CONTEXT needs {"newContext": {...}}')
