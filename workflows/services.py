@@ -432,12 +432,14 @@ def workflow_start(
 
 
 def _workflow_rerun(project, runtime, machine, context, config, actor, definition_key) -> StartResult:
-    """A run for an entity that already has an active runtime of the definition replaces its
-    context (the previous one is kept in history) instead of starting a second case."""
+    """A run for an entity that already has an active runtime of the definition updates that
+    case instead of starting a second one: its keys merge over the context as UPDATE_CONTEXT
+    does, its documents by id (the previous context is kept in history)."""
     previous_context = runtime.context
     from_state = runtime.state
+    merged = engine.rerun_context(previous_context, context)
     try:
-        step = machine.send(runtime.state, runtime.context, "UPDATE_CONTEXT", {"context": context})
+        step = machine.send(runtime.state, runtime.context, "UPDATE_CONTEXT", {"context": merged})
     except engine.EngineError as error:
         raise _engine_failure(error) from error
     if config:

@@ -373,3 +373,21 @@ def test_rerun_with_the_same_data_is_recorded_as_unchanged(definition_version, s
     again = workflow_start(project=project, workflow_id="kyb", context=business_context(), actor=system_actor)
     rerun = again.runtime.history.get(kind=HistoryKind.RERUN)
     assert rerun.payload["unchanged"] is True and "previousContext" not in rerun.payload
+
+
+def test_rerun_with_the_seed_body_keeps_document_decisions_and_plugin_output(definition_version, system_actor):
+    project = definition_version.definition.project
+    passport = {"id": "doc-1", "category": "identification", "type": "passport", "pages": []}
+    first = workflow_start(
+        project=project, workflow_id="kyb", context={**business_context(), "documents": [passport]}, actor=system_actor
+    ).runtime
+    # What a reviewer and a plugin left on the case meanwhile.
+    first.context["documents"][0]["decision"] = {"status": "approved"}
+    first.context["pluginsOutput"] = {"registry": {"found": True}}
+    first.save()
+    again = workflow_start(
+        project=project, workflow_id="kyb", context=business_context(company="Renamed"), actor=system_actor
+    ).runtime
+    assert again.context["documents"] == [{**passport, "decision": {"status": "approved"}}]
+    assert again.context["pluginsOutput"] == {"registry": {"found": True}}
+    assert again.context["entity"]["data"]["companyName"] == "Renamed"

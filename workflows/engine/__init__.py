@@ -16,6 +16,7 @@ from .errors import (
 )
 from .machine import BUILTIN_EVENTS, Machine, StepResult, Transition
 from .merge import ARRAY_MERGE_OPTIONS, deep_merge
+from .rerun import rerun_context
 from .schema import STATECHART_SCHEMA
 from .simulate import simulate
 from .validation import validate_definition
@@ -35,6 +36,7 @@ __all__ = [
     "StepResult",
     "Transition",
     "deep_merge",
+    "rerun_context",
     "simulate",
     "validate_definition",
 ]
