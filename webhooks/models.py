@@ -12,6 +12,7 @@ class WebhookEvent(models.TextChoices):
     STATE_CHANGED = "workflow.state.changed", "State changed"
     CONTEXT_CHANGED = "workflow.context.changed", "Context changed"
     COMPLETED = "workflow.completed", "Workflow completed"
+    FAILED = "workflow.failed", "Workflow failed"
 
 
 class WebhookSubscription(models.Model):
@@ -49,6 +50,9 @@ class WebhookDelivery(models.Model):
         "workflows.WorkflowRuntime", on_delete=models.CASCADE, related_name="webhook_deliveries"
     )
     event = models.CharField(max_length=64, choices=WebhookEvent.choices)
+    # The case's event number (WorkflowRuntime.event_sequence): deliveries to one URL for one
+    # case are sent in this order, each after the earlier ones are delivered or given up on.
+    sequence = models.PositiveIntegerField(default=0)
     url = models.URLField(max_length=2000)
     body = models.TextField()
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
@@ -64,6 +68,12 @@ class WebhookDelivery(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["project", "status", "-created_at"], name="webhook_delivery_status"),
+            # "Is an earlier delivery to this URL for this case still pending?"
+            models.Index(
+                fields=["runtime", "sequence"],
+                condition=models.Q(status="pending"),
+                name="webhook_delivery_pending_seq",
+            ),
         ]
 
     def __str__(self):
@@ -88,3 +98,20 @@ class WebhookAttempt(models.Model):
 
     def __str__(self):
         return f"attempt {self.number}: {self.status_code or self.error}"
+
+
+class WebhookTarget(models.Model):
+    """The health of one receiver (scheme, host and port), shared by every delivery to it. A
+    receiver that let an attempt run into the timeout is suspended for a while: its deliveries
+    wait without holding a worker, so one hanging receiver cannot starve everyone else's."""
+
+    origin = models.CharField(max_length=300, unique=True)
+    consecutive_timeouts = models.PositiveIntegerField(default=0)
+    suspended_until = models.DateTimeField(null=True, blank=True)
+    last_timeout_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["origin"]
+
+    def __str__(self):
+        return self.origin

@@ -17,8 +17,8 @@ from django.utils import timezone
 from projects.models import Project
 
 from . import sending
-from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
-from .targets import TargetRefused
+from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription, WebhookTarget
+from .targets import TargetRefused, target_origin
 from .tasks import deliver_webhook
 
 logger = logging.getLogger(__name__)
@@ -42,17 +42,27 @@ def _targets(project, runtime) -> dict[str, set[str]]:
     return targets
 
 
-def _body(*, delivery_id, event: str, runtime, definition_key: str, at) -> str:
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _body(*, delivery_id, event: str, sequence: int, runtime, definition_key: str, at) -> str:
     entity = runtime.entity
     return json.dumps(
         {
             "id": str(delivery_id),
             "eventName": event,
+            "sequence": sequence,
             "apiVersion": 1,
             "timestamp": at.isoformat(),
+            "environment": settings.ENVIRONMENT_NAME,
+            "workflowCreatedAt": _iso(runtime.created_at),
+            "workflowResolvedAt": _iso(runtime.resolved_at),
             "workflowRuntimeId": str(runtime.pk),
             "workflowDefinitionId": definition_key,
             "workflowDefinitionVersion": runtime.definition_version.version,
+            "workflowStatus": runtime.status,
+            "workflowFinalState": runtime.state,
             "ballerineEntityId": str(entity.pk),
             "correlationId": entity.correlation_id,
             "entity": {"id": str(entity.pk), "type": entity.kind, "correlationId": entity.correlation_id},
@@ -60,14 +70,30 @@ def _body(*, delivery_id, event: str, runtime, definition_key: str, at) -> str:
             "status": runtime.status,
             "tags": runtime.tags,
             "context": runtime.context,
+            # Ballerine's receivers read the context as `data`.
+            "data": runtime.context,
         },
         ensure_ascii=False,
     )
 
 
-def webhook_deliveries_create(*, project, runtime, events: list[str], definition_key: str) -> list[WebhookDelivery]:
-    """Called inside the transaction of a change: one delivery row per subscribed URL and
-    event, and its task row, so they commit (or vanish) with the change itself."""
+def webhook_events_number(runtime, events: list[str]) -> list[tuple[str, int]]:
+    """Gives each event of a change the case's next sequence numbers. Called before the
+    runtime is saved in the change's transaction, so the numbers are stored with it and two
+    changes of one case (serialised by its row lock) never share one."""
+    numbered = []
+    for event in events:
+        runtime.event_sequence += 1
+        numbered.append((event, runtime.event_sequence))
+    return numbered
+
+
+def webhook_deliveries_create(
+    *, project, runtime, events: list[tuple[str, int]], definition_key: str
+) -> list[WebhookDelivery]:
+    """Called inside the transaction of a change with its numbered events: one delivery row
+    per subscribed URL and event, and its task row, so they commit (or vanish) with the change
+    itself."""
     if not events:
         return []
     targets = _targets(project, runtime)
@@ -75,18 +101,22 @@ def webhook_deliveries_create(*, project, runtime, events: list[str], definition
         return []
     at = timezone.now()
     deliveries = []
-    for event in events:
+    for event, sequence in events:
         for url, wanted in targets.items():
             if event in wanted:
                 delivery_id = uuid.uuid4()
+                body = _body(
+                    delivery_id=delivery_id, event=event, sequence=sequence, runtime=runtime, definition_key=definition_key, at=at
+                )
                 deliveries.append(
                     WebhookDelivery(
                         id=delivery_id,
                         project=project,
                         runtime=runtime,
                         event=event,
+                        sequence=sequence,
                         url=url,
-                        body=_body(delivery_id=delivery_id, event=event, runtime=runtime, definition_key=definition_key, at=at),
+                        body=body,
                         next_attempt_at=at,
                     )
                 )
@@ -111,9 +141,74 @@ def _claim(delivery: WebhookDelivery, now) -> bool:
     )
 
 
+def _earlier_delivery_pending(delivery: WebhookDelivery) -> bool:
+    if not delivery.sequence:
+        return False  # written before deliveries were numbered: nothing to wait for
+    return WebhookDelivery.objects.filter(
+        runtime_id=delivery.runtime_id, url=delivery.url, status=DeliveryStatus.PENDING, sequence__lt=delivery.sequence
+    ).exists()
+
+
+def _release_next(delivery: WebhookDelivery) -> None:
+    """Queues the delivery that waited for this one (same URL and case, next in sequence).
+    Called in the transaction that ends this one, so the task commits with that outcome."""
+    following = (
+        WebhookDelivery.objects.filter(
+            runtime_id=delivery.runtime_id, url=delivery.url, status=DeliveryStatus.PENDING, sequence__gt=delivery.sequence
+        )
+        .order_by("sequence")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if following is not None:
+        deliver_webhook.enqueue(str(following))
+
+
+def _defer(delivery: WebhookDelivery, until) -> None:
+    """Moves a delivery's next attempt to `until` without trying it (not an attempt)."""
+    with transaction.atomic():
+        updated = WebhookDelivery.objects.filter(
+            pk=delivery.pk, status=DeliveryStatus.PENDING, attempt_count=delivery.attempt_count
+        ).update(next_attempt_at=until)
+        if updated:
+            deliver_webhook.using(run_after=until).enqueue(str(delivery.pk))
+
+
+def _target_gate(origin: str, now):
+    """None when the receiver may be sent to now; else the time to try again. After a timeout
+    the receiver is suspended; when the suspension ends one worker claims a single probe and
+    the others keep waiting until it has answered."""
+    target = WebhookTarget.objects.filter(origin=origin).first()
+    if target is None or not target.consecutive_timeouts:
+        return None
+    if target.suspended_until and target.suspended_until > now:
+        return target.suspended_until
+    probe_lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2 + 5)
+    claimed = (
+        WebhookTarget.objects.filter(pk=target.pk, suspended_until=target.suspended_until).update(suspended_until=probe_lease)
+    )
+    return None if claimed else probe_lease
+
+
+def _target_record(origin: str, *, timed_out: bool, now) -> None:
+    if timed_out:
+        target, _ = WebhookTarget.objects.select_for_update().get_or_create(origin=origin)
+        target.consecutive_timeouts += 1
+        target.last_timeout_at = now
+        target.suspended_until = now + timedelta(seconds=retry_delay(target.consecutive_timeouts))
+        target.save()
+    else:
+        # An answer (any status) in time: the receiver is reachable again.
+        WebhookTarget.objects.filter(origin=origin, consecutive_timeouts__gt=0).update(
+            consecutive_timeouts=0, suspended_until=None
+        )
+
+
 def webhook_delivery_attempt(*, delivery_id) -> str:
     """Sends a pending delivery once and records the attempt; schedules the next one on
-    failure until WEBHOOK_MAX_ATTEMPTS. Returns what happened."""
+    failure until WEBHOOK_MAX_ATTEMPTS. A delivery waits while an earlier one to the same URL
+    for the same case is pending, and while its receiver is suspended for timing out. Returns
+    what happened."""
     now = timezone.now()
     delivery = WebhookDelivery.objects.select_related("project").filter(pk=delivery_id).first()
     if delivery is None:
@@ -122,11 +217,18 @@ def webhook_delivery_attempt(*, delivery_id) -> str:
         return delivery.status
     if delivery.next_attempt_at and delivery.next_attempt_at > now + timedelta(seconds=1):
         return "not due"  # an extra task (requeue, retry-now) ahead of the scheduled attempt
+    if _earlier_delivery_pending(delivery):
+        return "waiting for an earlier delivery"  # that one queues this one when it is done
+    origin = target_origin(delivery.url)
+    suspended_until = _target_gate(origin, now) if origin else None
+    if suspended_until is not None:
+        _defer(delivery, suspended_until)
+        return "receiver suspended"
     if not _claim(delivery, now):
         return "claimed by another worker"
     number = delivery.attempt_count + 1
     started = time.perf_counter()
-    status_code, error, give_up = None, "", False
+    status_code, error, give_up, timed_out = None, "", False, False
     try:
         status_code = sending.post(
             url=delivery.url,
@@ -136,11 +238,14 @@ def webhook_delivery_attempt(*, delivery_id) -> str:
                 "X-Webhook-Event": delivery.event,
                 "X-Webhook-Delivery": str(delivery.pk),
                 "X-Webhook-Attempt": str(number),
+                "X-Webhook-Sequence": str(delivery.sequence),
             },
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
         )
     except TargetRefused as refused:
         error, give_up = str(refused), True
+    except TimeoutError as failure:
+        error, timed_out = f"{type(failure).__name__}: {failure}", True
     except (OSError, http.client.HTTPException, ssl.SSLError) as failure:
         error = f"{type(failure).__name__}: {failure}"
     except Exception as failure:  # anything else is recorded too: a delivery never just stops
@@ -152,6 +257,8 @@ def webhook_delivery_attempt(*, delivery_id) -> str:
         error = f"The receiver answered {status_code}."
 
     with transaction.atomic():
+        if origin and (timed_out or status_code is not None):
+            _target_record(origin, timed_out=timed_out, now=timezone.now())
         locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.status != DeliveryStatus.PENDING or locked.attempt_count != delivery.attempt_count:
             return locked.status  # changed meanwhile (an admin's action): this result is moot
@@ -172,6 +279,8 @@ def webhook_delivery_attempt(*, delivery_id) -> str:
             locked.next_attempt_at = timezone.now() + timedelta(seconds=retry_delay(number))
             deliver_webhook.using(run_after=locked.next_attempt_at).enqueue(str(locked.pk))
         locked.save(update_fields=["attempt_count", "claimed_until", "status", "delivered_at", "next_attempt_at"])
+        if locked.status != DeliveryStatus.PENDING:
+            _release_next(locked)
     if not succeeded:
         logger.warning("Webhook delivery %s (%s) attempt %s failed: %s", delivery.pk, delivery.event, number, error)
     return locked.status

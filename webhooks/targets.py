@@ -91,3 +91,15 @@ def resolve_target(url: str) -> tuple[str, str, int, list[str]]:
     if not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS and not all(_is_public(a) for a in addresses):
         raise TargetRefused(f"{parts.hostname} resolves to a non-public address. {PRIVATE_MESSAGE}")
     return parts.scheme, parts.hostname, port, addresses
+
+
+def target_origin(url: str) -> str | None:
+    """`scheme://host:port` of a URL (the receiver whose health is tracked), None if unparsable."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    return f"{parts.scheme}://{parts.hostname.rstrip('.').lower()}:{port}"[:300]

@@ -154,6 +154,9 @@ class WorkflowRuntime(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # The number of the last webhook event of this case: each event gets the next one, in the
+    # transaction of its change, so receivers can order what they are sent.
+    event_sequence = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = "workflow runtime (case)"

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from projects.models import ACTING_ROLES, Membership, Project
 from webhooks.models import WebhookEvent
-from webhooks.services import webhook_deliveries_create
+from webhooks.services import webhook_deliveries_create, webhook_events_number
 
 from . import engine
 from .actors import Actor
@@ -413,6 +413,9 @@ def workflow_start(
     )
     runtime.definition_version = definition_version
     _apply_step(runtime, step)
+    events = webhook_events_number(
+        runtime, [WebhookEvent.CREATED] + ([WebhookEvent.COMPLETED] if runtime.status == RuntimeStatus.COMPLETED else [])
+    )
     runtime.save()
     history = [
         _history(
@@ -426,7 +429,6 @@ def workflow_start(
     ]
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)
-    events = [WebhookEvent.CREATED] + ([WebhookEvent.COMPLETED] if runtime.status == RuntimeStatus.COMPLETED else [])
     webhook_deliveries_create(project=project, runtime=runtime, events=events, definition_key=workflow_id)
     return StartResult(runtime=runtime, created=True, definition_key=workflow_id, history=history)
 
@@ -445,8 +447,9 @@ def _workflow_rerun(project, runtime, machine, context, config, actor, definitio
     if config:
         runtime.config = _merged_config(runtime.config, config)
     _apply_step(runtime, step)
-    runtime.save()
     changed = runtime.context != previous_context
+    events = webhook_events_number(runtime, _change_events(from_state, runtime=runtime, context_changed=changed))
+    runtime.save()
     # The call is recorded either way; a repeat of the same data says so instead of storing
     # the context twice.
     payload = (
@@ -460,12 +463,7 @@ def _workflow_rerun(project, runtime, machine, context, config, actor, definitio
     ]
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)
-    webhook_deliveries_create(
-        project=project,
-        runtime=runtime,
-        events=_change_events(from_state, runtime=runtime, context_changed=changed),
-        definition_key=definition_key,
-    )
+    webhook_deliveries_create(project=project, runtime=runtime, events=events, definition_key=definition_key)
     return StartResult(runtime=runtime, created=False, definition_key=definition_key, history=history)
 
 
@@ -517,12 +515,18 @@ class _DefinitionBroke(Exception):
 
 @transaction.atomic
 def _workflow_mark_failed(broke: _DefinitionBroke, *, actor: Actor) -> None:
-    runtime = WorkflowRuntime.objects.select_for_update().filter(pk=broke.runtime.pk).first()
+    runtime = (
+        WorkflowRuntime.objects.select_for_update(of=("self",))
+        .select_related("project", "definition", "definition_version", "entity")
+        .filter(pk=broke.runtime.pk)
+        .first()
+    )
     if runtime is None or runtime.status != RuntimeStatus.ACTIVE or runtime.state != broke.runtime.state:
         return  # something else changed the case meanwhile: it is not this failure's to mark
     runtime.status = RuntimeStatus.FAILED
     runtime.resolved_at = timezone.now()
-    runtime.save(update_fields=["status", "resolved_at", "updated_at"])
+    events = webhook_events_number(runtime, [WebhookEvent.FAILED])
+    runtime.save(update_fields=["status", "resolved_at", "event_sequence", "updated_at"])
     _history(
         runtime,
         actor,
@@ -532,6 +536,7 @@ def _workflow_mark_failed(broke: _DefinitionBroke, *, actor: Actor) -> None:
         to_state=runtime.state,
         payload={"error": str(broke.error)},
     ).save()
+    webhook_deliveries_create(project=runtime.project, runtime=runtime, events=events, definition_key=runtime.definition.key)
 
 
 @transaction.atomic
@@ -574,6 +579,7 @@ def _workflow_send_event(*, project: Project, runtime_id, name: str, payload, ac
 
     previous_context, from_state = runtime.context, runtime.state
     _apply_step(runtime, step)
+    events = webhook_events_number(runtime, _change_events(from_state, runtime=runtime, context_changed=step.context_changed))
     runtime.save()
     history = []
     if step.context_changed:
@@ -594,12 +600,7 @@ def _workflow_send_event(*, project: Project, runtime_id, name: str, payload, ac
     history += rows
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)
-    webhook_deliveries_create(
-        project=project,
-        runtime=runtime,
-        events=_change_events(from_state, runtime=runtime, context_changed=step.context_changed),
-        definition_key=runtime.definition.key,
-    )
+    webhook_deliveries_create(project=project, runtime=runtime, events=events, definition_key=runtime.definition.key)
     return EventResult(runtime=runtime, history=history)
 
 

@@ -67,3 +67,56 @@ def run_worker():
 
 def subscription(url, events=None):
     return {"type": "webhook", "url": url, "events": events or []}
+
+
+ON_POSTGRES = pytest.mark.skipif(
+    __import__("django.db", fromlist=["connection"]).connection.vendor != "postgresql",
+    reason="worker processes share the test database only on PostgreSQL (CI runs the suite there too)",
+)
+
+
+class WorkerProcesses:
+    """Real `manage.py db_worker` processes on the test database, as production runs them."""
+
+    def __init__(self, count: int, **settings_env):
+        import os
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        from django.db import connection
+
+        db = connection.settings_dict
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "DEBUG": "false",
+            "SECRET_KEY": "workers-" + "x" * 60,
+            "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+            **{key: str(value) for key, value in settings_env.items()},
+        }
+        root = Path(__file__).resolve().parents[2]
+        command = [sys.executable, "manage.py", "db_worker", "--interval", "0.05", "--no-reload", "--no-startup-delay", "-v", "0"]
+        self.processes = [
+            subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(count)
+        ]
+
+    def stop(self):
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(10)
+            except Exception:
+                process.kill()
+
+
+def wait_until(condition, *, timeout: float, interval: float = 0.05) -> float:
+    """Seconds until `condition()` held; fails the test after `timeout`."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            pytest.fail(f"not done within {timeout} s")
+        time.sleep(interval)
+    return time.monotonic() - started
