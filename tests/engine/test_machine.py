@@ -268,7 +268,7 @@ def test_update_context_with_the_same_context_reports_no_change():
 
 @pytest.mark.parametrize(
     "option, expected",
-    [(None, [1, 2, 3]), ("concat", [1, 2, 3]), ("replace", [3]), ("by_index", [3, 2]), ("by_id", [1, 2, 3])],
+    [(None, [1, 2, 3]), ("concat", [1, 2, 3]), ("replace", [3]), ("by_index", [3, 2]), ("by_id", [3, 2])],
 )
 def test_deep_merge_context_merges_arrays_per_option(option, expected):
     payload = {"newContext": {"l": [3]}}
