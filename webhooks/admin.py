@@ -1,8 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 
-from .models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
-from .services import webhook_delivery_retry
+from .models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription, WebhookTarget
+from .services import webhook_delivery_retry, webhook_target_resume
 from .targets import url_problem
 
 
@@ -48,11 +48,11 @@ class WebhookAttemptInline(admin.TabularInline):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "event", "url", "status", "attempt_count", "next_attempt_at", "delivered_at"]
+    list_display = ["created_at", "event", "sequence", "url", "status", "attempt_count", "next_attempt_at", "delivered_at"]
     list_filter = ["project", "status", "event"]
     search_fields = ["url", "runtime__id"]
     list_select_related = ["project"]
-    fields = ["project", "runtime", "event", "url", "status", "attempt_count", "next_attempt_at", "delivered_at", "created_at", "body"]
+    fields = ["project", "runtime", "event", "sequence", "url", "status", "attempt_count", "next_attempt_at", "delivered_at", "created_at", "body"]
     readonly_fields = fields
     inlines = [WebhookAttemptInline]
     actions = ["retry_now"]
@@ -75,3 +75,29 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         self.message_user(request, f"{retried} delivery(ies) queued to be sent again.", messages.SUCCESS)
         if skipped:
             self.message_user(request, f"{skipped} already delivered, not sent again.", messages.WARNING)
+
+
+@admin.register(WebhookTarget)
+class WebhookTargetAdmin(admin.ModelAdmin):
+    """Receivers that ran into the timeout. While one is suspended its deliveries wait (no
+    attempt is used up); "Resume now" ends the suspension."""
+
+    list_display = ["origin", "consecutive_timeouts", "suspended_until", "last_timeout_at"]
+    search_fields = ["origin"]
+    fields = list_display
+    readonly_fields = fields
+    actions = ["resume_now"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
+
+    @admin.action(description="Resume sending to the selected receivers now")
+    def resume_now(self, request, queryset):
+        if not request.user.has_perm("webhooks.change_webhooktarget"):
+            self.message_user(request, "You may not resume receivers.", messages.ERROR)
+            return
+        queued = sum(webhook_target_resume(target=target) for target in queryset)
+        self.message_user(request, f"Resumed; {queued} waiting delivery(ies) queued now.", messages.SUCCESS)

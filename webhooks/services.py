@@ -317,6 +317,25 @@ def webhook_deliveries_requeue_stalled(*, older_than: timedelta) -> int:
 
 
 @transaction.atomic
+def webhook_target_resume(*, target: WebhookTarget) -> int:
+    """Ends a receiver's suspension and queues its waiting deliveries now (each still waits
+    for the earlier ones of its case). Returns how many were queued."""
+    WebhookTarget.objects.filter(pk=target.pk).update(consecutive_timeouts=0, suspended_until=None)
+    now = timezone.now()
+    waiting = [
+        delivery
+        for delivery in WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__gt=now)
+        .only("pk", "url")
+        .iterator()
+        if target_origin(delivery.url) == target.origin
+    ]
+    WebhookDelivery.objects.filter(pk__in=[d.pk for d in waiting]).update(next_attempt_at=now)
+    for delivery in waiting:
+        deliver_webhook.enqueue(str(delivery.pk))
+    return len(waiting)
+
+
+@transaction.atomic
 def project_subscription_flag_refresh(*, project_id) -> None:
     """Keeps `Project.has_webhook_subscriptions` true exactly when it has an active one. The
     project row is locked first and the subscriptions counted after: two changes at once then
