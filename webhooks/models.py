@@ -101,14 +101,19 @@ class WebhookAttempt(models.Model):
 
 
 class WebhookTarget(models.Model):
-    """The health of one receiver (scheme, host and port), shared by every delivery to it. A
-    receiver that let an attempt run into the timeout is suspended for a while: its deliveries
-    wait without holding a worker, so one hanging receiver cannot starve everyone else's."""
+    """The health of one receiver (scheme, host and port), shared by every delivery to it.
+    Until a receiver has answered once, and after it let an attempt run into the timeout, it
+    gets one attempt at a time (a probe); a receiver that timed out is suspended for a while.
+    Its deliveries wait meanwhile without holding a worker, so one hanging receiver cannot
+    starve everyone else's."""
 
     origin = models.CharField(max_length=300, unique=True)
     consecutive_timeouts = models.PositiveIntegerField(default=0)
+    # Suspended after a timeout, or the lease of the probe being sent.
     suspended_until = models.DateTimeField(null=True, blank=True)
     last_timeout_at = models.DateTimeField(null=True, blank=True)
+    # The last attempt that ended without running into the timeout (an answer or a refusal).
+    responsive_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["origin"]

@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -169,39 +169,50 @@ def _defer(delivery: WebhookDelivery, until) -> None:
     with transaction.atomic():
         updated = WebhookDelivery.objects.filter(
             pk=delivery.pk, status=DeliveryStatus.PENDING, attempt_count=delivery.attempt_count
-        ).update(next_attempt_at=until)
+        ).update(next_attempt_at=until, claimed_until=None)
         if updated:
             deliver_webhook.using(run_after=until).enqueue(str(delivery.pk))
 
 
-def _target_gate(origin: str, now):
-    """None when the receiver may be sent to now; else the time to try again. After a timeout
-    the receiver is suspended; when the suspension ends one worker claims a single probe and
-    the others keep waiting until it has answered."""
+# How soon a delivery looks again while another worker's probe of its receiver is in flight.
+PROBE_RECHECK = timedelta(seconds=1)
+
+
+def _target_gate(origin: str, now) -> tuple[object, bool]:
+    """(time to try again or None, whether this attempt is the receiver's probe). A receiver
+    that has answered before and has not timed out since is sent to freely; any other gets one
+    attempt at a time, and none while it is suspended after a timeout."""
+    lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2 + 5)
     target = WebhookTarget.objects.filter(origin=origin).first()
-    if target is None or not target.consecutive_timeouts:
-        return None
+    if target is None:
+        try:
+            with transaction.atomic():
+                WebhookTarget.objects.create(origin=origin, suspended_until=lease)
+        except IntegrityError:
+            return now + PROBE_RECHECK, False  # another worker's first attempt is under way
+        return None, True
+    if target.responsive_at is not None and not target.consecutive_timeouts:
+        return None, False
     if target.suspended_until and target.suspended_until > now:
-        return target.suspended_until
-    probe_lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2 + 5)
-    claimed = (
-        WebhookTarget.objects.filter(pk=target.pk, suspended_until=target.suspended_until).update(suspended_until=probe_lease)
+        if target.consecutive_timeouts:
+            return target.suspended_until, False
+        return min(target.suspended_until, now + PROBE_RECHECK), False
+    claimed = WebhookTarget.objects.filter(pk=target.pk, suspended_until=target.suspended_until).update(
+        suspended_until=lease
     )
-    return None if claimed else probe_lease
+    return (None, True) if claimed else (now + PROBE_RECHECK, False)
 
 
-def _target_record(origin: str, *, timed_out: bool, now) -> None:
+def _target_record(origin: str, *, timed_out: bool, probing: bool, now) -> None:
     if timed_out:
         target, _ = WebhookTarget.objects.select_for_update().get_or_create(origin=origin)
         target.consecutive_timeouts += 1
         target.last_timeout_at = now
         target.suspended_until = now + timedelta(seconds=retry_delay(target.consecutive_timeouts))
         target.save()
-    else:
-        # An answer (any status) in time: the receiver is reachable again.
-        WebhookTarget.objects.filter(origin=origin, consecutive_timeouts__gt=0).update(
-            consecutive_timeouts=0, suspended_until=None
-        )
+    elif probing:
+        # The probe ended in time (an answer or a refusal): the receiver is not hanging.
+        WebhookTarget.objects.filter(origin=origin).update(consecutive_timeouts=0, suspended_until=None, responsive_at=now)
 
 
 def webhook_delivery_attempt(*, delivery_id) -> str:
@@ -219,13 +230,13 @@ def webhook_delivery_attempt(*, delivery_id) -> str:
         return "not due"  # an extra task (requeue, retry-now) ahead of the scheduled attempt
     if _earlier_delivery_pending(delivery):
         return "waiting for an earlier delivery"  # that one queues this one when it is done
-    origin = target_origin(delivery.url)
-    suspended_until = _target_gate(origin, now) if origin else None
-    if suspended_until is not None:
-        _defer(delivery, suspended_until)
-        return "receiver suspended"
     if not _claim(delivery, now):
         return "claimed by another worker"
+    origin = target_origin(delivery.url)
+    wait_until, probing = _target_gate(origin, now) if origin else (None, False)
+    if wait_until is not None:
+        _defer(delivery, wait_until)
+        return "receiver suspended or being probed"
     number = delivery.attempt_count + 1
     started = time.perf_counter()
     status_code, error, give_up, timed_out = None, "", False, False
@@ -257,8 +268,8 @@ def webhook_delivery_attempt(*, delivery_id) -> str:
         error = f"The receiver answered {status_code}."
 
     with transaction.atomic():
-        if origin and (timed_out or status_code is not None):
-            _target_record(origin, timed_out=timed_out, now=timezone.now())
+        if origin:
+            _target_record(origin, timed_out=timed_out, probing=probing, now=timezone.now())
         locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.status != DeliveryStatus.PENDING or locked.attempt_count != delivery.attempt_count:
             return locked.status  # changed meanwhile (an admin's action): this result is moot
@@ -321,6 +332,7 @@ def webhook_target_resume(*, target: WebhookTarget) -> int:
     """Ends a receiver's suspension and queues its waiting deliveries now (each still waits
     for the earlier ones of its case). Returns how many were queued."""
     WebhookTarget.objects.filter(pk=target.pk).update(consecutive_timeouts=0, suspended_until=None)
+    # (Its next attempt is a probe again, unless it had answered before.)
     now = timezone.now()
     waiting = [
         delivery

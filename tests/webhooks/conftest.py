@@ -18,14 +18,17 @@ class Receiver:
         self.requests = []
         self.statuses = []
         self.delay = 0.0  # seconds before answering, for a slow receiver
+        self.lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                with receiver.lock:  # answers in turn even when several workers send at once
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body, "status": status})
                 time.sleep(receiver.delay)
-                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -86,3 +86,22 @@ def test_resume_now_in_the_admin_sends_the_waiting_deliveries(admin_client, api,
     run_worker()
     assert len(receiver.requests) == 2
     assert WebhookTarget.objects.get().suspended_until is None
+
+
+def test_a_receiver_that_never_answered_gets_one_attempt_at_a_time(api, receiver):
+    # Another worker's first attempt to this receiver is under way (its probe lease).
+    origin = f"http://127.0.0.1:{receiver.server.server_port}"
+    WebhookTarget.objects.create(origin=origin, suspended_until=timezone.now() + timedelta(seconds=30))
+    start_cases(api, receiver.url(), 2)
+    run_worker()
+    assert receiver.requests == []
+    soon = timezone.now() + timedelta(seconds=2)
+    assert all(d.next_attempt_at <= soon and d.attempt_count == 0 for d in WebhookDelivery.objects.all())
+
+
+def test_the_first_answer_of_a_new_receiver_opens_it_to_every_worker(api, receiver):
+    start_cases(api, receiver.url(), 3)
+    run_worker()
+    assert len(receiver.requests) == 3
+    target = WebhookTarget.objects.get()
+    assert target.responsive_at is not None and target.suspended_until is None
