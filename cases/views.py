@@ -262,6 +262,8 @@ def _act(request, runtime_id, action):
     if request.method != "POST":
         return redirect("cases:case", runtime_id=runtime_id)  # a bookmarked or reloaded action URL
     current, runtime = _case_or_404(request, runtime_id)
+    if not current.can_act:
+        raise PermissionDenied("Viewers cannot act on cases.")
     try:
         message = action(current, runtime)
     except ServiceError as error:
@@ -281,6 +283,10 @@ def case_event(request, runtime_id):
     name = request.POST.get("name", "")
     payload_text = request.POST.get("payload", "").strip()
     current, runtime = _case_or_404(request, runtime_id)
+    if not current.can_act:
+        # Before the payload is read or a confirmation shown: a viewer is never asked to confirm
+        # something that would be refused anyway.
+        raise PermissionDenied("Viewers cannot act on cases.")
     try:
         payload = json_parse(payload_text) if payload_text else None
     except ValueError as error:

@@ -358,6 +358,21 @@ def test_viewer_actions_are_refused_on_the_server(viewer_client, demo_project):
     assert (runtime.state, runtime.assignee) == ("manual_review", None)
 
 
+def test_a_viewer_posting_a_final_event_is_refused_without_a_confirmation_page(viewer_client, demo_project):
+    runtime = start(demo_project)
+    response = viewer_client.post(f"/cases/{runtime.pk}/event/", {"name": "approve"})
+    assert response.status_code == 403
+    assert "confirmed" not in response.content.decode()
+    runtime.refresh_from_db()
+    assert runtime.state == "manual_review"
+
+
+def test_a_viewer_posting_a_bad_payload_is_refused_before_it_is_read(viewer_client, demo_project):
+    runtime = start(demo_project)
+    response = viewer_client.post(f"/cases/{runtime.pk}/event/", {"name": "revision", "payload": "{not json"})
+    assert response.status_code == 403
+
+
 def test_actions_need_a_csrf_token(demo_project):
     user = MembershipFactory(project=demo_project, user=UserFactory(username="csrf"), role=Role.OPERATOR).user
     client = Client(enforce_csrf_checks=True)
