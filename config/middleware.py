@@ -4,6 +4,7 @@ import re
 import time
 import uuid
 from contextvars import ContextVar
+from http import HTTPStatus
 
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
@@ -52,6 +53,31 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
+class ApiErrorShapeMiddleware:
+    """Everything under /api/ answers in the API's error shape, whatever DEBUG says: Django's
+    own error pages (the debug 404 listing the URLconf, the debug 500, the CSRF page) are
+    replaced by `{"statusCode", "message", "errors"}` with the same status. The API docs page
+    itself is left alone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            reason = HTTPStatus(response.status_code).phrase if response.status_code in HTTPStatus._value2member_map_ else "Error"
+            replaced = error_response(response.status_code, reason)
+            for header in ("Retry-After", "Allow", "WWW-Authenticate", "X-Request-ID"):
+                if header in response:
+                    replaced[header] = response[header]
+            return replaced
+        return response
+
+
 class ApiBodyLimitMiddleware:
     """Refuses API bodies over the limit before anything reads them (413).
 
@@ -68,9 +94,22 @@ class ApiBodyLimitMiddleware:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0
+            if not length and self._chunked_unread(request):
+                return error_response(
+                    411,
+                    "This server cannot read a chunked request body: send it with a Content-Length header "
+                    "(production servers such as gunicorn accept chunked bodies).",
+                )
             if length > settings.API_MAX_BODY_BYTES or (not length and not self._take_chunked_body(request)):
                 return error_response(413, "Request body too large")
         return self.get_response(request)
+
+    @staticmethod
+    def _chunked_unread(request) -> bool:
+        """A chunked body the server has not decoded (Django's development server): it would
+        reach the view as an empty body."""
+        meta = request.META
+        return "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower() and not meta.get("wsgi.input_terminated")
 
     @staticmethod
     def _take_chunked_body(request) -> bool:

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    "config.middleware.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.ApiBodyLimitMiddleware",
     "config.middleware.NulInputMiddleware",
