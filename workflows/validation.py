@@ -72,9 +72,71 @@ def _schema_error_path(root: str, error: SchemaError) -> str:
     return json_path(root, parts)
 
 
+TYPE_WORDS = {
+    "string": "a string",
+    "object": "an object",
+    "array": "a list",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _json_words(values) -> str:
+    return ", ".join(json.dumps(value, ensure_ascii=False) for value in values)
+
+
+def schema_message(error: SchemaError) -> str:
+    """A JSON Schema failure in the words of the API's own checks ("This field is required.",
+    "Must be a string."), so one response never mixes two styles."""
+    value = error.validator_value
+    if error.validator == "required":
+        return "This field is required."
+    if error.validator == "type":
+        types = [value] if isinstance(value, str) else list(value)
+        return "Must be " + " or ".join(TYPE_WORDS.get(t, str(t)) for t in types) + "."
+    if error.validator == "minLength" and value == 1:
+        return "This field is required (a non-empty string)."
+    messages = {
+        "const": lambda: f"Must be {_json_words([value])}.",
+        "enum": lambda: f"Must be one of: {_json_words(value)}.",
+        "minLength": lambda: f"At least {value} characters.",
+        "maxLength": lambda: f"At most {value} characters.",
+        "minimum": lambda: f"Must be at least {value}.",
+        "maximum": lambda: f"Must be at most {value}.",
+        "exclusiveMinimum": lambda: f"Must be more than {value}.",
+        "exclusiveMaximum": lambda: f"Must be less than {value}.",
+        "minItems": lambda: f"At least {value} item(s).",
+        "maxItems": lambda: f"At most {value} item(s).",
+        "pattern": lambda: f"Must match the pattern {value}.",
+        "format": lambda: f"Must be a valid {value}.",
+        "additionalProperties": lambda: "This field is not allowed here.",
+    }
+    return messages[error.validator]() if error.validator in messages else error.message
+
+
 def schema_errors(validator, instance, root: str) -> list[FieldError]:
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
-    return [FieldError(_schema_error_path(root, e), e.message) for e in errors]
+    return [FieldError(_schema_error_path(root, e), schema_message(e)) for e in errors]
+
+
+def schema_entity_kinds(context_schema) -> set[str] | None:
+    """The entity kinds a context schema accepts (`properties.entity.properties.type` as
+    `const` or `enum`), or None when it does not say."""
+    try:
+        type_schema = context_schema["properties"]["entity"]["properties"]["type"]
+    except (KeyError, TypeError):
+        return None
+    if not isinstance(type_schema, dict):
+        return None
+    if "const" in type_schema:
+        allowed = [type_schema["const"]]
+    elif isinstance(type_schema.get("enum"), list):
+        allowed = type_schema["enum"]
+    else:
+        return None
+    return {kind for kind in allowed if kind in EntityKind.values}
 
 
 def schema_validator(schema: dict):
@@ -106,13 +168,32 @@ def config_errors(config, root="config") -> list[FieldError]:
     return errors
 
 
-def entity_errors(context) -> list[FieldError]:
+KIND_PLURALS = {EntityKind.BUSINESS: "businesses", EntityKind.INDIVIDUAL: "individuals"}
+
+
+def entity_kind_mismatch(context, context_schema) -> FieldError | None:
+    """The entity is of a kind the workflow does not take: reported alone, before anything
+    that depends on the kind (a business's `companyName`, a person's names)."""
+    entity = context.get("entity") if isinstance(context, dict) else None
+    kind = entity.get("type") if isinstance(entity, dict) else None
+    allowed = schema_entity_kinds(context_schema) if context_schema else None
+    if kind not in EntityKind.values or not allowed or kind in allowed:
+        return None
+    takes = " and ".join(KIND_PLURALS[EntityKind(k)] for k in sorted(allowed))
+    return FieldError("context.entity.type", f"This workflow takes {takes}, not {KIND_PLURALS[EntityKind(kind)]}.")
+
+
+def entity_errors(context, context_schema=None) -> list[FieldError]:
     errors: list[FieldError] = []
     entity = context.get("entity")
     if not isinstance(entity, dict):
         return [FieldError("context.entity", "This field is required and must be an object.")]
     kind = entity.get("type")
-    if kind not in EntityKind.values:
+    mismatch = entity_kind_mismatch(context, context_schema)
+    if mismatch:
+        errors.append(mismatch)
+        kind = None  # nothing below that depends on the kind applies
+    elif kind not in EntityKind.values:
         errors.append(FieldError("context.entity.type", "Must be 'business' or 'individual'."))
     entity_id = entity.get("id")
     if not isinstance(entity_id, str) or not entity_id.strip():
@@ -139,13 +220,11 @@ def run_input_errors(*, context, config, context_schema) -> list[FieldError]:
     unstorable = json_value_errors(context, "context") + json_value_errors(config, "config")
     if unstorable:
         return unstorable  # the checks below assume values they can walk and store
-    errors = entity_errors(context)
+    errors = entity_errors(context, context_schema)
     if "documents" in context and not isinstance(context["documents"], list):
         errors.append(FieldError("context.documents", "Must be a list."))
     if context_schema:
-        # One message per field: the built-in checks above already explain theirs.
-        reported = {error.path for error in errors}
-        errors += [e for e in schema_errors(schema_validator(context_schema), context, "context") if e.path not in reported]
+        errors += _schema_errors_not_reported(context, context_schema, errors)
     errors += config_errors(config)
     return errors
 
@@ -156,12 +235,25 @@ def validate_run_input(*, context, config, context_schema) -> None:
         raise ValidationFailed(errors)
 
 
+def _schema_errors_not_reported(context, context_schema, reported: list[FieldError]) -> list[FieldError]:
+    """The context schema's errors, leaving out fields already explained and, when the entity
+    is of the wrong kind, everything about the entity (it was checked as the other kind)."""
+    paths = {error.path for error in reported}
+    wrong_kind = any(error.path == "context.entity.type" for error in reported)
+    return [
+        error
+        for error in schema_errors(schema_validator(context_schema), context, "context")
+        if error.path not in paths and not (wrong_kind and error.path.startswith("context.entity"))
+    ]
+
+
 def context_errors(context, context_schema) -> list[FieldError]:
     if not isinstance(context, dict):
         return [FieldError("context", "Must be an object.")]
     if not context_schema:
         return []
-    return schema_errors(schema_validator(context_schema), context, "context")
+    mismatch = entity_kind_mismatch(context, context_schema)
+    return ([mismatch] if mismatch else []) + _schema_errors_not_reported(context, context_schema, [mismatch] if mismatch else [])
 
 
 def definition_errors(*, statechart, context_schema, config, extensions=None) -> list[FieldError]:

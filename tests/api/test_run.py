@@ -1,3 +1,4 @@
+import copy
 import json
 import uuid
 
@@ -235,3 +236,25 @@ def test_event_name_that_is_not_a_string_is_400(api):
     response = api.post(f"/api/v1/external/workflows/{runtime_id}/event", {"name": 7})
     assert response.status_code == 400
     assert response.json()["errors"] == [{"path": "name", "message": "Must be a string."}]
+
+
+def test_an_individual_on_a_business_workflow_gets_only_the_type_mismatch(api):
+    body = copy.deepcopy(SEED_BODY)
+    body["context"]["entity"] = {"type": "individual", "id": "p-1", "data": {"firstName": "Ada"}}
+    response = api.run(body)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"path": "context.entity.type", "message": "This workflow takes businesses, not individuals."}
+    ]
+
+
+def test_context_schema_errors_speak_like_the_built_in_checks(api):
+    body = copy.deepcopy(SEED_BODY)
+    body["context"]["entity"]["data"]["country"] = 7
+    body["context"]["entity"]["data"]["additionalInfo"]["mainRepresentative"]["email"] = "not-an-email"
+    response = api.run(body)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"path": "context.entity.data.additionalInfo.mainRepresentative.email", "message": "Must be a valid email."},
+        {"path": "context.entity.data.country", "message": "Must be a string."},
+    ]
