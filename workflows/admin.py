@@ -6,6 +6,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from .errors import ServiceError
+from .json_values import json_parse
 from .models import (
     Entity,
     HistoryEvent,
@@ -24,6 +25,32 @@ PATH_ROOT_TO_FIELD = {"statechart": "statechart", "contextSchema": "context_sche
 
 
 class PrettyJSONField(forms.JSONField):
+    """JSON read as the API reads it (NaN and duplicate keys refused), with the line and
+    column of a syntax error in the message."""
+
+    def to_python(self, value):
+        if self.disabled:
+            return value
+        if value in self.empty_values:
+            return None
+        if isinstance(value, (list, dict, int, float)):
+            return value
+        try:
+            converted = json_parse(value)
+        except ValueError as error:
+            raise forms.ValidationError(f"Not valid JSON: {error}.", code="invalid") from error
+        return forms.fields.JSONString(converted) if isinstance(converted, str) else converted
+
+    def bound_data(self, data, initial):
+        if self.disabled:
+            return initial
+        if data is None:
+            return None
+        try:
+            return json_parse(data)
+        except ValueError:
+            return forms.fields.InvalidJSONInput(data)
+
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):  # shown again exactly as typed
             return value

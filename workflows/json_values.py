@@ -84,10 +84,22 @@ def _parse_int(text: str) -> int:
     return int(text)
 
 
+def _refuse_duplicate_keys(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            # JSON parsers disagree on which one wins; the sender meant one of them.
+            raise ValueError(f"the key {json.dumps(key, ensure_ascii=False)} appears more than once in one object")
+        seen[key] = value
+    return seen
+
+
 def json_parse(text: str):
-    """`json.loads` that refuses NaN/Infinity and reports too-deep nesting as a ValueError
-    like any other malformed input, instead of a RecursionError."""
+    """`json.loads` that refuses NaN/Infinity and duplicate keys, and reports too-deep nesting
+    as a ValueError like any other malformed input, instead of a RecursionError."""
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_int=_parse_int)
+        return json.loads(
+            text, parse_constant=_refuse_constant, parse_int=_parse_int, object_pairs_hook=_refuse_duplicate_keys
+        )
     except RecursionError as error:
         raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from error

@@ -133,6 +133,18 @@ def test_nan_is_not_json(api):
     assert response.status_code == 400
 
 
+def test_a_key_given_twice_in_one_object_is_refused_and_nothing_is_written(api):
+    raw = json.dumps(SEED_BODY)[:-1] + ', "workflowId": "another"}'
+    response = api.post(RUN_URL, raw=raw)
+    assert response.status_code == 400
+    assert response.json()["message"] == 'Malformed JSON: the key "workflowId" appears more than once in one object'
+    assert not WorkflowRuntime.objects.exists()
+
+
+def test_the_same_key_in_different_objects_is_fine(api):
+    assert api.run().status_code == 201  # "id" and "type" appear at several levels of the seed body
+
+
 def test_wrong_content_type_is_415(api):
     response = api.post(RUN_URL, raw="workflowId=x", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415

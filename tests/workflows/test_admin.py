@@ -69,14 +69,24 @@ def test_version_change_page_shows_the_statechart_as_json(admin_client, definiti
     assert json.loads(shown) == definition_version.statechart
 
 
-def test_invalid_json_is_shown_on_the_field_and_changes_nothing(admin_client, definition_version):
-    response = admin_client.post(change_url(definition_version), version_form('{"initial": "review",'))
+def test_invalid_json_is_shown_on_the_field_with_its_line_and_column_and_changes_nothing(admin_client, definition_version):
+    response = admin_client.post(change_url(definition_version), version_form('{"initial": "review",\n  "states": {]}'))
     assert response.status_code == 200
-    assert field_errors(response, "statechart") == ["Enter a valid JSON."]
-    assert "Enter a valid JSON." in response.content.decode()
+    [error] = field_errors(response, "statechart")
+    assert error.startswith("Not valid JSON:") and "line 2 column 14" in error
+    assert "line 2 column 14" in response.content.decode()
+    assert '"states": {]}' in response.context["adminform"].form["statechart"].value()  # shown again as typed
     definition_version.refresh_from_db()
     assert definition_version.statechart == SIMPLE_STATECHART
     assert WorkflowDefinitionVersion.objects.count() == 1
+
+
+def test_duplicate_keys_in_the_admins_json_are_refused(admin_client, definition_version):
+    text = json.dumps(SIMPLE_STATECHART)[:-1] + ', "initial": "approved"}'
+    response = admin_client.post(change_url(definition_version), version_form(text))
+    assert field_errors(response, "statechart") == ['Not valid JSON: the key "initial" appears more than once in one object.']
+    definition_version.refresh_from_db()
+    assert definition_version.statechart == SIMPLE_STATECHART
 
 
 def test_unknown_target_is_shown_on_the_statechart_field_with_its_path(admin_client, definition_version):
