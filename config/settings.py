@@ -199,3 +199,7 @@ LOGGING = {
         "casework.access": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
     },
 }
+        # One line per request, from RequestIdMiddleware. The development server's own line and
+        # django.request's warning for every 4xx would repeat it; server errors still log.
+        "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.request": {"level": "ERROR"},

@@ -644,7 +644,8 @@ def case_assign(*, project: Project, runtime_id, assignee, actor: Actor) -> Work
 @transaction.atomic
 def case_add_note(*, project: Project, runtime_id, text: str, actor: Actor) -> HistoryEvent:
     _require_can_act(actor, project)
-    text = (text or "").strip()
+    # Browsers send a textarea's line breaks as CRLF: stored as plain newlines.
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         raise ValidationFailed([FieldError("text", "A note cannot be empty.")])
     if len(text) > NOTE_MAX_LENGTH:

@@ -73,6 +73,11 @@ def test_note_is_added_to_the_history(runtime, operator_actor):
     assert (note.kind, note.payload, note.actor_label) == (HistoryKind.NOTE, {"text": "Called the CEO."}, "olga")
 
 
+def test_a_notes_line_breaks_are_stored_as_newlines(runtime, operator_actor):
+    note = case_add_note(project=runtime.project, runtime_id=runtime.pk, text="Line one\r\nLine two\rthree", actor=operator_actor)
+    assert note.payload == {"text": "Line one\nLine two\nthree"}
+
+
 def test_empty_note_is_refused(runtime, operator_actor):
     with pytest.raises(ValidationFailed):
         case_add_note(project=runtime.project, runtime_id=runtime.pk, text="   ", actor=operator_actor)
