@@ -50,6 +50,12 @@ class WorkflowDefinitionVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by a definition file load (`load_definitions`, `load_demo`) on the version it wrote:
+    # the file ("demo/<name>" for the demo's own files) and the SHA-256 of the content as
+    # stored. A version written or edited in the admin has no mark, or a checksum that no
+    # longer matches its content; loaders do not replace such a version unless told to.
+    loaded_from = models.TextField(blank=True, default="", editable=False)
+    loaded_sha256 = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["definition", "-version"]

@@ -12,6 +12,7 @@ from projects.models import ApiKey, Membership, Project, Role
 from projects.selectors import api_key_authenticate
 from workflows.definition_files import DEMO_DIR
 from workflows.models import WorkflowDefinition, WorkflowDefinitionVersion
+from workflows.services import definition_version_update
 
 KYB_DEMO = DEMO_DIR / "till_basic_kyb_demo.json"
 
@@ -137,6 +138,51 @@ def test_loading_a_changed_file_adds_version_two(project, tmp_path):
     assert versions.get(version=1).statechart == kyb_document()["statechart"]
     assert Queue.objects.count() == 1
     assert "version 2" in out
+
+
+def admin_edit_with_escalated_state(version):
+    """What saving the version in the admin with an added `escalated` state does."""
+    statechart = json.loads(json.dumps(version.statechart))
+    statechart["states"]["escalated"] = {"on": {"approve": "approved"}}
+    return definition_version_update(
+        version=version, statechart=statechart, context_schema=version.context_schema,
+        config=version.config, extensions=version.extensions,
+    ).version
+
+
+def changed_kyb_file(tmp_path):
+    document = kyb_document()
+    document["statechart"]["states"]["revision"]["tags"].append("waiting")
+    return write_json(tmp_path, document)
+
+
+def test_load_definitions_does_not_replace_a_version_changed_in_the_admin(project, tmp_path):
+    run("load_definitions", str(KYB_DEMO), "--project", "acme")
+    admin_edit_with_escalated_state(WorkflowDefinitionVersion.objects.get())
+    run_failing("load_definitions", str(changed_kyb_file(tmp_path)), "--project", "acme")
+    version = WorkflowDefinitionVersion.objects.get()
+    assert "escalated" in version.statechart["states"]
+    assert version.statechart["states"]["revision"]["tags"] == ["revision"]
+
+
+def test_load_definitions_names_the_file_it_skipped_for_an_admin_edit_and_fails(project, tmp_path):
+    run("load_definitions", str(KYB_DEMO), "--project", "acme")
+    admin_edit_with_escalated_state(WorkflowDefinitionVersion.objects.get())
+    path = changed_kyb_file(tmp_path)
+    error, _, err = run_failing("load_definitions", str(path), "--project", "acme")
+    assert f"{path}: skipped till_basic_kyb_demo: version 1 was changed in the admin" in err
+    assert "--replace-edits" in str(error)
+
+
+def test_load_definitions_with_replace_edits_loads_over_an_admin_edit_as_a_new_version(project, tmp_path):
+    run("load_definitions", str(KYB_DEMO), "--project", "acme")
+    admin_edit_with_escalated_state(WorkflowDefinitionVersion.objects.get())
+    out, _ = run("load_definitions", str(changed_kyb_file(tmp_path)), "--project", "acme", "--replace-edits")
+    versions = WorkflowDefinitionVersion.objects.order_by("version")
+    assert [v.version for v in versions] == [1, 2]
+    assert "escalated" in versions[0].statechart["states"]
+    assert versions[1].statechart["states"]["revision"]["tags"] == ["revision", "waiting"]
+    assert "version 2 (new version)" in out
 
 
 def test_load_definitions_into_an_unknown_project_fails_and_writes_nothing(project):

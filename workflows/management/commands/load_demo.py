@@ -5,7 +5,7 @@ from django.db import transaction
 
 from projects.models import Project, Role
 from projects.services import api_key_create, membership_set
-from workflows.definition_files import definition_file_load, demo_definition_paths
+from workflows.definition_files import definition_file_load, demo_definition_paths, version_is_file_loaded
 
 DEMO_USERS = (
     # username, password, superuser, role in the default project
@@ -17,7 +17,12 @@ DEMO_USERS = (
 class Command(BaseCommand):
     help = (
         "Load the demo: project 'default', the demo definitions and queues, the demo users "
-        "(only with DEBUG on) and a new API key, printed once."
+        "(only with DEBUG on) and a new API key, printed once. Safe to run any number of times: "
+        "the demo data is loaded once and never replaces what an admin changed. A demo "
+        "definition is loaded when it does not exist, or when its newest version is still what "
+        "a demo file load wrote (a changed demo file then adds a version); one changed in the "
+        "admin is skipped, and the output says so. Existing queues and users (their passwords "
+        "and roles) are kept as they are. Only the API key is new each run (the last line)."
     )
 
     def add_arguments(self, parser):
@@ -33,11 +38,8 @@ class Command(BaseCommand):
             )
         project, _ = Project.objects.get_or_create(slug="default", defaults={"name": "Default"})
         for path in demo_definition_paths():
-            result = definition_file_load(project=project, path=path)
-            state = "new version" if result.saved.version_created else "unchanged"
-            self.stdout.write(
-                f"Definition {result.saved.definition.key} v{result.saved.version.version} ({state})"
-            )
+            self._load_definition(project, path)
+        # The secrets come last, so they are easy to find: logins, webhook secret, API key.
         if not no_users:
             self._create_users(project)
         if settings.DEBUG:
@@ -47,7 +49,36 @@ class Command(BaseCommand):
             self.stdout.write("API key for project 'default' (shown once):")
             self.stdout.write(f"    {raw_key}")
 
+    def _load_definition(self, project, path):
+        result = definition_file_load(project=project, path=path, demo=True)
+        skipped = result.skipped
+        if skipped is not None:
+            how = (
+                f"loaded from {skipped.loaded_from}"
+                if version_is_file_loaded(skipped)
+                else "changed in the admin"
+            )
+            self.stdout.write(
+                f"Skipped {skipped.definition.key}: version {skipped.version} was {how}; "
+                "the demo file was not loaded."
+            )
+            return
+        saved = result.saved
+        if result.definition_created:
+            state = "loaded"
+        elif saved.version_created:
+            state = "new version: the demo file changed"
+        else:
+            state = "unchanged"
+        self.stdout.write(f"Definition {saved.definition.key} v{saved.version.version} ({state})")
+        for queue in result.queues:
+            self.stdout.write(f"Queue {queue.name} (created)")
+        for queue in result.queues_kept:
+            self.stdout.write(f"Queue {queue.name} (kept)")
+
     def _create_users(self, project):
+        """Each demo user is created once, with its membership; an existing one is kept as it
+        is (password, flags, role): an admin may have changed them."""
         User = get_user_model()
         for username, password, superuser, role in DEMO_USERS:
             user, created = User.objects.get_or_create(
@@ -56,7 +87,7 @@ class Command(BaseCommand):
             if created:
                 user.set_password(password)
                 user.save()
-            membership_set(project=project, user=user, role=role)
-            self.stdout.write(
-                f"Login: {username} / {password}" if created else f"Login: {username} (exists)"
-            )
+                membership_set(project=project, user=user, role=role)
+                self.stdout.write(f"Login: {username} / {password}")
+            else:
+                self.stdout.write(f"Login: {username} (kept; the password is '{password}' unless it was changed)")
