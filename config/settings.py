@@ -183,6 +183,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+    # Enums named after what they are, not the field they first appeared on.
+    "ENUM_NAME_OVERRIDES": {
+        "RuntimeStatusEnum": "workflows.models.RuntimeStatus",
+        "EntityTypeEnum": "workflows.models.EntityKind",
+        "ApprovalStateEnum": "workflows.models.ApprovalState",
+    },
 
 LOGGING = {
     "version": 1,

@@ -41,6 +41,7 @@ class RuntimeFilter(django_filters.FilterSet):
             ("state", "state"),
             ("status", "status"),
         ),
+        field_labels={"created_at": "Created at", "updated_at": "Updated at", "state": "State", "status": "Status"},
         label="Ordering: createdAt, updatedAt, state, status; prefix '-' for descending.",
     )
 

@@ -1,6 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from workflows.models import ApprovalState, EntityKind, RuntimeStatus
+
 
 RUN_EXAMPLE = {
     "workflowId": "till_basic_kyb_demo",
@@ -61,7 +63,7 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class RunRequestSerializer(serializers.Serializer):
+class RunSerializer(serializers.Serializer):
     workflowId = StrictCharField(max_length=100, help_text="The definition key.")
     context = JSONObjectField(help_text="Must hold `entity` {type, id, data}; `documents` optional.")
     config = JSONObjectField(required=False, help_text="Run config, deep-merged over the definition's.")
@@ -70,7 +72,7 @@ class RunRequestSerializer(serializers.Serializer):
 
 class EntityRefSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    type = serializers.CharField()
+    type = serializers.ChoiceField(choices=EntityKind.choices)
     correlationId = serializers.CharField()
 
 
@@ -81,7 +83,7 @@ class RunResponseSerializer(serializers.Serializer):
     ballerineEntityId = serializers.UUIDField()
     entities = EntityRefSerializer(many=True)
     state = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=RuntimeStatus.choices)
     tags = serializers.ListField(child=serializers.CharField())
     created = serializers.BooleanField()
 
@@ -102,17 +104,17 @@ def run_response(result) -> dict:
     }
 
 
-class EventRequestSerializer(serializers.Serializer):
+class EventSerializer(serializers.Serializer):
     name = StrictCharField(max_length=200)
     payload = JSONObjectField(required=False)
 
 
 class EntitySerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    type = serializers.CharField(source="kind")
+    type = serializers.ChoiceField(source="kind", choices=EntityKind.choices)
     correlationId = serializers.CharField(source="correlation_id")
     name = serializers.CharField(source="display_name")
-    approvalState = serializers.CharField(source="approval_state")
+    approvalState = serializers.ChoiceField(source="approval_state", choices=ApprovalState.choices)
     data = serializers.JSONField()
 
 
@@ -126,7 +128,7 @@ class RuntimeSerializer(serializers.Serializer):
     workflowDefinitionId = serializers.CharField(source="definition.key")
     workflowDefinitionVersion = serializers.IntegerField(source="definition_version.version")
     state = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=RuntimeStatus.choices)
     tags = serializers.ListField(child=serializers.CharField())
     context = serializers.JSONField()
     config = serializers.JSONField()

@@ -15,9 +15,9 @@ from .serializers import (
     RUN_EXAMPLE,
     DefinitionDetailSerializer,
     DefinitionSerializer,
-    EventRequestSerializer,
+    EventSerializer,
     HistoryEventSerializer,
-    RunRequestSerializer,
+    RunSerializer,
     RunResponseSerializer,
     RuntimeDetailSerializer,
     RuntimeSerializer,
@@ -69,7 +69,7 @@ class WorkflowRunView(APIView):
     @extend_schema(
         operation_id="workflows_run",
         summary="Start a workflow (or update the entity's active one)",
-        request=RunRequestSerializer,
+        request=RunSerializer,
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -111,7 +111,7 @@ class WorkflowRunView(APIView):
         ],
     )
     def post(self, request):
-        serializer = RunRequestSerializer(data=request.data)
+        serializer = RunSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         body = serializer.validated_data
         project = request.user.project
@@ -165,12 +165,12 @@ class WorkflowEventView(APIView):
     @extend_schema(
         operation_id="workflows_event",
         summary="Send an event to a workflow runtime",
-        request=EventRequestSerializer,
+        request=EventSerializer,
         responses={200: RuntimeDetailSerializer, **error_responses(400, *COMMON_ERRORS, 409, 413, 415, 422)},
         examples=[OpenApiExample("Approve", value={"name": "approve", "payload": {}}, request_only=True)],
     )
     def post(self, request, runtime_id):
-        serializer = EventRequestSerializer(data=request.data)
+        serializer = EventSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = workflow_send_event(
             project=request.user.project,
