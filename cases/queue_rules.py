@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from projects.models import Project
 from workflows.errors import FieldError
 from workflows.models import EntityKind, RuntimeStatus, WorkflowDefinition, WorkflowDefinitionVersion
+from workflows.validation import schema_entity_kinds
 
 NO_DEFINITIONS = "Choose at least one workflow definition: a queue without one never shows a case."
 
@@ -21,28 +22,6 @@ class DefinitionReach:
     definition: WorkflowDefinition
     states: frozenset[str]
     entity_kinds: frozenset[str]
-
-
-def schema_entity_kinds(context_schema) -> frozenset[str]:
-    """The entity kinds a context schema accepts, from `properties.entity.properties.type`
-    (`const` or `enum`); every kind when the schema does not say."""
-    every = frozenset(EntityKind.values)
-    entity = _property(context_schema, "entity")
-    type_schema = _property(entity, "type")
-    if not isinstance(type_schema, dict):
-        return every
-    if "const" in type_schema:
-        allowed = [type_schema["const"]]
-    elif isinstance(type_schema.get("enum"), list):
-        allowed = type_schema["enum"]
-    else:
-        return every
-    return frozenset(kind for kind in EntityKind.values if kind in allowed)
-
-
-def _property(schema, name):
-    properties = schema.get("properties") if isinstance(schema, dict) else None
-    return properties.get(name) if isinstance(properties, dict) else None
 
 
 def statechart_states(statechart) -> frozenset[str]:
@@ -63,7 +42,7 @@ def definition_reaches(definitions: Iterable[WorkflowDefinition]) -> dict:
     )
     for definition_id, statechart, context_schema in versions:
         states[definition_id] |= statechart_states(statechart)
-        kinds[definition_id] |= schema_entity_kinds(context_schema)
+        kinds[definition_id] |= schema_entity_kinds(context_schema) or frozenset(EntityKind.values)
     return {
         d.pk: DefinitionReach(
             definition=d,
