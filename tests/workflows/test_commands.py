@@ -311,3 +311,19 @@ def test_load_demo_without_users_works_with_debug_off(db, settings):
     assert Project.objects.filter(slug="default").exists()
     assert get_user_model().objects.count() == 0
     assert api_key_authenticate(last_line(out)) is not None
+
+
+def test_a_file_whose_queue_names_an_unknown_state_is_refused_and_writes_nothing(project, tmp_path):
+    document = kyb_document()
+    document["queues"][0]["states"] = ["manual_reveiw"]
+    _, _, err = run_failing("load_definitions", str(write_json(tmp_path, document)), "--project", "acme")
+    assert "manual_reveiw" in err and "states" in err
+    assert row_counts() == {"definitions": 0, "versions": 0, "queues": 0}
+
+
+def test_a_file_whose_business_queue_holds_an_individual_workflow_is_refused(project, tmp_path):
+    document = kyb_document()
+    document["queues"][0]["entityKind"] = "individual"
+    _, _, err = run_failing("load_definitions", str(write_json(tmp_path, document)), "--project", "acme")
+    assert "entityKind" in err and "does not allow individual entities" in err
+    assert row_counts() == {"definitions": 0, "versions": 0, "queues": 0}
