@@ -92,7 +92,7 @@ def acting_member_get(*, project: Project, username: str):
 def case_get(*, project: Project, runtime_id) -> WorkflowRuntime | None:
     return (
         WorkflowRuntime.objects.filter(project=project, pk=runtime_id)
-        .select_related("definition", "definition_version", "entity", "assignee", "created_by_user", "created_by_api_key")
+        .select_related("definition", "definition_version", "entity", "assignee")
         .first()
     )
 

@@ -154,9 +154,12 @@ class WorkflowRuntime(models.Model):
     created_by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A key that started cases is revoked, never deleted (PROTECT); a deleted user leaves
+    # `created_by_label`, written at creation, to say who it was.
     created_by_api_key = models.ForeignKey(
-        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ApiKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    created_by_label = models.CharField(max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -222,7 +225,7 @@ class HistoryEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor_api_key = models.ForeignKey(
-        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ApiKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_label = models.CharField(max_length=200, help_text="Who acted, kept if the actor is deleted.")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -410,6 +410,7 @@ def workflow_start(
         config=run_config,
         created_by_user=actor.user,
         created_by_api_key=actor.api_key,
+        created_by_label=actor.label,
     )
     runtime.definition_version = definition_version
     _apply_step(runtime, step)

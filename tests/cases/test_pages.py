@@ -447,3 +447,32 @@ def test_a_refused_note_is_explained_in_the_words_of_the_page(operator_client, d
     runtime = start(demo_project)
     response = operator_client.post(f"/cases/{runtime.pk}/note/", {"text": "x" * 10_001}, follow=True)
     assert "Note: At most 10000 characters." in response.content.decode()
+
+
+def start_as(project, actor):
+    from workflows.services import workflow_start
+
+    from ..factories import business_context
+
+    return workflow_start(project=project, workflow_id="till_basic_kyb_demo", context=business_context("e-9"), actor=actor).runtime
+
+
+def test_a_case_keeps_saying_who_started_it_after_that_user_is_deleted(operator_client, demo_project):
+    starter = MembershipFactory(project=demo_project, user=UserFactory(username="leaver"), role=Role.OPERATOR).user
+    runtime = start_as(demo_project, Actor(user=starter))
+    starter.delete()
+    html = operator_client.get(f"/cases/{runtime.pk}/").content.decode()
+    assert "by leaver" in html
+
+
+def test_an_api_key_that_started_a_case_cannot_be_deleted(demo_project):
+    from django.db.models import ProtectedError
+
+    from projects.services import api_key_create
+
+    key, _ = api_key_create(project=demo_project, name="integration")
+    runtime = start_as(demo_project, Actor(api_key=key))
+    with pytest.raises(ProtectedError):
+        key.delete()
+    runtime.refresh_from_db()
+    assert (runtime.created_by_api_key, runtime.created_by_label) == (key, "API key integration")
