@@ -4,6 +4,7 @@ DEBUG is off unless asked for; with DEBUG off the HTTPS/cookie hardening default
 `manage.py check --deploy` is clean once SECRET_KEY and ALLOWED_HOSTS are set.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "workflows",
     "cases",
     "webhooks",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = env.str("ROOT_URLCONF", default="config.urls")
@@ -112,6 +116,21 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 WHITENOISE_USE_FINDERS = True
 
 LOGIN_URL = "login"
+
+# Login throttling (django-axes) on /login/ and /admin/login/: after LOGIN_FAILURE_LIMIT wrong
+# passwords in a row, that user name cannot log in from that address for LOGIN_LOCKOUT_MINUTES.
+# User and address together, so that nobody can lock an operator out from elsewhere. Attempts
+# are recorded (admin: Axes); README, "Locked out", says how to unlock.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+# How many proxies in front of the server append to X-Forwarded-For (0: none is trusted and
+# the connection's address counts).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -209,3 +228,4 @@ LOGGING = {
         # django.request's warning for every 4xx would repeat it; server errors still log.
         "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.request": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},  # lockouts; not its banner on every start

@@ -1,5 +1,7 @@
 """Error handlers: the API's JSON error body under /api/, Django's pages elsewhere."""
 
+from django.conf import settings
+from django.shortcuts import render
 from django.views import defaults
 
 from workflows.api.error_bodies import error_response
@@ -31,3 +33,16 @@ def server_error(request):
     if _is_api(request):
         return error_response(500, "Internal server error")
     return defaults.server_error(request)
+
+
+def locked_out(request, credentials=None, *args, **kwargs):
+    """django-axes' answer to a locked-out login: a page (429) that says for how long."""
+    return render(
+        request,
+        "registration/locked_out.html",
+        {
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+        },
+        status=429,
+    )
