@@ -23,11 +23,49 @@ KEYS = ["a", "b", "n", "s", "flag", "list", "obj", "x", "1", "0", "10", "id"]
 STRINGS = ["", "0", "1", " 1 ", "10", "2", "abc", "ABC", "abd", "a", "true", "false", "null",
            "1e3", "0x10", "a,b", "1,2", " ", "-0", "Infinity", "[object Object]", "é", "10.5"]
 NUMBERS = [0, 1, -1, 2, 3, 10, 0.5, -2.5, 100, 1e21, 1.5e-7, 0.1, 7]
+# Top-level keys only context updates bring in (never in a scenario's initial context).
+NEW_KEYS = ["extra", "added", "k_2", "2", "Z9"]
+JS_TYPES = ["null", "boolean", "number", "string", "array", "object"]
+
+
+def js_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def js_number_string(value) -> str:
+    """String(value) in JavaScript, for the numbers in NUMBERS."""
+    if isinstance(value, int) or value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return re.sub(r"e([+-])0*(\d)", r"e\1\2", repr(value))
+
+
+def jp_key(key: str) -> str:
+    """`key` as a jmespath identifier (quoted unless it is a plain identifier)."""
+    return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else json.dumps(key)
+
+
+def approx_deep_merge(base: dict, update: dict) -> dict:
+    """Objects merged key by key, anything else replaced: enough to know the keys and types."""
+    merged = dict(base)
+    for key, value in update.items():
+        old = merged.get(key)
+        merged[key] = approx_deep_merge(old, value) if isinstance(old, dict) and isinstance(value, dict) else value
+    return merged
 
 
 class Gen:
     def __init__(self, rng: random.Random):
         self.r = rng
+        self.focus: list[str] = []
+        self.heavy = False
 
     # -- data --------------------------------------------------------------------------------
 
@@ -64,6 +102,8 @@ class Gen:
         ctx = self.obj(0, self.r.randint(0, 6))
         if self.r.random() < 0.5:
             ctx["list"] = self.r.choice([self.items_list(), [self.scalar() for _ in range(self.r.randint(0, 4))]])
+        elif self.r.random() < 0.3:
+            ctx["list"] = self.merge_list()
         if self.r.random() < 0.4:
             ctx["obj"] = self.obj(1, self.r.randint(0, 3))
         return ctx
@@ -86,7 +126,7 @@ class Gen:
         return fix(self.value(1))
 
     def var_path(self):
-        path = self.r.choice(KEYS)
+        path = self.focus_key() if self.r.random() < 0.3 else self.r.choice(KEYS)
         if self.r.random() < 0.3:
             path += "." + self.r.choice(KEYS + ["length", "0"])
         return path
@@ -182,6 +222,8 @@ class Gen:
     def jp_path(self):
         key = self.r.choice(["a", "b", "n", "s", "flag", "x", "obj", "list", "id"])
         roll = self.r.random()
+        if roll < 0.15:
+            return jp_key(self.focus_key())
         if roll < 0.5:
             return key
         return self.r.choice([
@@ -247,9 +289,164 @@ class Gen:
         op = self.r.choice(["==", "!=", "<", "<=", ">", ">="])
         return f"{self.jp_value(depth + 1)} {op} {self.jp_value(depth + 1)}"
 
+    # -- context updates ---------------------------------------------------------------------
+
+    def focus_key(self):
+        focus_chance = 0.9 if self.heavy else 0.7
+        return self.r.choice(self.focus) if self.focus and self.r.random() < focus_chance else self.r.choice(KEYS + NEW_KEYS)
+
+    def typed_value(self, kind, depth=1):
+        if kind == "null":
+            return None
+        if kind == "boolean":
+            return self.r.choice([True, False])
+        if kind == "number":
+            return self.r.choice(NUMBERS)
+        if kind == "string":
+            return self.r.choice(STRINGS)
+        if kind == "array":
+            return self.r.choice([self.items_list(), [self.value(depth + 1) for _ in range(self.r.randint(0, 3))]])
+        return self.obj(depth, self.r.randint(0, 3))
+
+    def retype(self, value):
+        """A value of another JavaScript type, often one that coerces to the old value."""
+        kind = js_type(value)
+        if self.r.random() < 0.4:
+            # Look-alikes: JS coercion (==, truthiness, json-logic's arithmetic) may not tell them apart.
+            if kind == "boolean":
+                return self.r.choice([str(value).lower(), int(value), None])
+            if kind == "number":
+                return self.r.choice([js_number_string(value), [value], value != 0])
+            if kind == "string":
+                return self.r.choice([None, [value], 0, {"s": value, "zz": None}])
+            if kind == "null":
+                return self.r.choice(["null", 0, False, {}, []])
+            if kind == "array":
+                return self.r.choice(["", ",".join(str(v) for v in value if type(v) in (int, str)), {}, 0])
+            return self.r.choice(["[object Object]", 1, [value], None])
+        return self.typed_value(self.r.choice([t for t in JS_TYPES if t != kind]))
+
+    def context_update(self, known, depth=0):
+        """A context for UPDATE_CONTEXT / newContext for DEEP_MERGE_CONTEXT that names only some of
+        the keys: some left out, some retyped, some new; nested objects partly named."""
+        roll = self.r.random()
+        if depth == 0 and roll < 0.08:
+            return self.context()  # unrelated to the current context
+        if roll < 0.14:
+            return {}
+        update = {}
+        keys = list(known)
+        self.r.shuffle(keys)
+        focus = [key for key in self.focus if key in known]
+        for key in keys:
+            roll = self.r.random()
+            leave_out = 0.5 if key in focus and self.heavy else 0.35
+            if roll < leave_out:
+                continue
+            old = known[key]
+            if isinstance(old, list) and roll < 0.6:
+                update[key] = self.merge_list()
+            elif roll < 0.7:
+                update[key] = self.retype(old)
+            elif roll < 0.85 and isinstance(old, dict) and depth < 2:
+                update[key] = self.context_update(old, depth + 1)
+            else:
+                update[key] = self.typed_value(js_type(old))
+        if keys and len(update) == len(keys) and self.r.random() < 0.8:
+            del update[self.r.choice(list(update))]  # leave at least one key out
+        for _ in range(self.r.choice([0, 0, 1, 1, 2])):
+            key = self.r.choice(NEW_KEYS + KEYS) if depth == 0 else self.r.choice(KEYS)
+            if depth == 0 and self.r.random() < 0.5:
+                key = self.focus_key()
+            update[key] = self.typed_value(self.r.choice(JS_TYPES))
+        return update
+
+    def merge_list(self):
+        """An array for DEEP_MERGE_CONTEXT's array options: items with and without (truthy) ids,
+        nested objects and arrays, falsy plain values, strings (by_index spreads them)."""
+        def item():
+            roll = self.r.random()
+            if roll < 0.55:
+                entry = {"a": self.scalar()}
+                if self.r.random() < 0.85:
+                    entry["id"] = self.r.choice([1, 2, 3, "1", "2", 0, "", True, None])
+                if self.r.random() < 0.4:
+                    entry["obj"] = self.obj(2, self.r.randint(0, 2))
+                if self.r.random() < 0.3:
+                    entry["list"] = [self.scalar() for _ in range(self.r.randint(0, 2))]
+                return entry
+            if roll < 0.8:
+                return self.r.choice([0, "", False, None, 1, "ab", True, 2.5])
+            return self.r.choice([[self.scalar()], [], "xyz"])
+
+        return [item() for _ in range(self.r.randint(0, 4))]
+
+    # -- guards that read what context updates change -----------------------------------------
+
+    def jl_context_rule(self):
+        """json-logic that tells a kept key from a dropped or retyped one."""
+        key = self.focus_key()
+        var = {"var": key}
+        other = self.focus_key()
+        forms = [
+            lambda: var,
+            lambda: {"!": var},
+            lambda: {"!!": [{"missing": [key]}]},
+            lambda: {"!": [{"missing": [key, other]}]},
+            lambda: {"!!": [{"missing_some": [1, [key, other]]}]},
+            lambda: {"==": [var, None]},
+            lambda: {"===": [var, None]},
+            lambda: {"!==": [var, self.jl_literal()]},
+            lambda: {"==": [var, self.jl_literal()]},
+            lambda: {"===": [{"var": [key, "gone"]}, "gone"]},
+            lambda: {"var": [key, self.scalar()]},
+            lambda: {"var": key + "." + self.r.choice(KEYS + ["length"])},
+            lambda: {">": [var, self.r.choice([0, -1, "0", None])]},
+            lambda: {"<=": [var, self.r.choice([0, 1, ""])]},
+            lambda: {"==": [{"cat": [var]}, self.r.choice(["", "null", "true", "1", "[object Object]", "abc"])]},
+            lambda: {"in": [var, [None, True, 1, "1", "true", 0, ""]]},
+            lambda: {"==": [{"+": [var]}, self.r.choice([0, 1])]},
+            lambda: {"some": [var, {"!!": {"var": ""}}]},
+            lambda: {"and": [var, {"var": other}]},
+            lambda: {"or": [{"!": var}, {"==": [{"var": other}, None]}]},
+        ]
+        rule = self.r.choice(forms)()
+        return {"!": rule} if self.r.random() < 0.15 else rule
+
+    def jp_context_rule(self):
+        """jmespath that tells a kept key from a dropped or retyped one."""
+        key = jp_key(self.focus_key())
+        other = jp_key(self.focus_key())
+        forms = [
+            lambda: key,
+            lambda: f"!{key}",
+            lambda: f"{key} == null",
+            lambda: f"{key} != null",
+            lambda: f"type({key}) == '{self.r.choice(JS_TYPES)}'",
+            lambda: f"type({key}) == type({other})",
+            lambda: f"contains(keys(@), '{self.focus_key()}')",
+            lambda: f"length(keys(@)) > `{self.r.randint(0, 6)}`",
+            lambda: f"length(values(@)[?@ == null]) > `0`",
+            lambda: f"{key} == {self.jp_literal()}",
+            lambda: f"{key}.{self.r.choice(['a', 'n', 's', 'id'])} != null",
+            lambda: f"not_null({key}, `false`)",
+            lambda: f"to_string({key}) == '{self.r.choice(['null', 'true', '1', '', 'abc'])}'",
+            lambda: f"{key} && {other}",
+            lambda: f"{key} || !{other}",
+            lambda: f"length(to_array({key})) > `0`",
+        ]
+        return self.r.choice(forms)()
+
     # -- statecharts -------------------------------------------------------------------------
 
-    def cond(self):
+    def cond(self, context_chance=None):
+        if context_chance is None:
+            context_chance = 0.75 if self.heavy else 0.25
+        roll = self.r.random()
+        if roll < context_chance / 2:
+            return {"type": "json-logic", "options": {"rule": self.jl_context_rule()}}
+        if roll < context_chance:
+            return {"type": "jmespath", "options": {"rule": self.jp_context_rule()}}
         if self.r.random() < 0.55:
             return {"type": "json-logic", "options": {"rule": self.json_logic_rule()}}
         rule = self.jp_bool()
@@ -287,7 +484,7 @@ class Gen:
             if forward and self.r.random() < 0.2:
                 entries.append({"target": self.r.choice(forward)})
                 break
-            entry = {"target": self.r.choice(forward or names), "cond": self.cond()}
+            entry = {"target": self.r.choice(forward or names), "cond": self.cond(0.9 if self.heavy else 0.5)}
             if self.r.random() < 0.25:
                 entry["target"] = self.r.choice(names)
             entries.append(entry)
@@ -310,22 +507,28 @@ class Gen:
                     events.append(self.r.choice(["UPDATE_CONTEXT", "DEEP_MERGE_CONTEXT"]))
                 if events:
                     state["on"] = {event: self.transitions(names) for event in events}
-            if not final and self.r.random() < 0.3:
+            if not final and self.r.random() < (0.7 if self.heavy else 0.3):
                 state["always"] = self.always(name, names)
             states[name] = state
         return {"id": "random", "initial": names[0], "states": states}
 
-    def events(self):
+    def events(self, context):
+        known = dict(context)  # what the context's top level roughly is, under merge semantics
         out = []
+        update_chance, merge_chance = (0.25, 0.4) if self.heavy else (0.14, 0.24)
         for _ in range(self.r.randint(0, 8)):
             roll = self.r.random()
-            if roll < 0.1:
-                out.append({"name": "UPDATE_CONTEXT", "payload": {"context": self.context()}})
-            elif roll < 0.2:
-                payload = {"newContext": self.context()}
+            if roll < update_chance:
+                update = self.context_update(known)
+                out.append({"name": "UPDATE_CONTEXT", "payload": {"context": update}})
+                known.update(update)
+            elif roll < merge_chance:
+                update = self.context_update(known)
+                payload = {"newContext": update}
                 if self.r.random() < 0.8:
                     payload["arrayMergeOption"] = self.r.choice(["concat", "replace", "by_index", "by_id"])
                 out.append({"name": "DEEP_MERGE_CONTEXT", "payload": payload})
+                known = approx_deep_merge(known, update)
             else:
                 event = {"name": self.r.choice(EVENTS + UNKNOWN_EVENTS)}
                 if self.r.random() < 0.6:
@@ -334,9 +537,18 @@ class Gen:
         return out
 
     def scenario(self):
-        scenario = {"definition": self.definition(), "events": self.events()}
-        if self.r.random() < 0.9:
-            scenario["context"] = self.context()
+        # A few keys this scenario's guards keep reading and its context updates keep changing.
+        # Some scenarios are mostly about the context: more built-in events, more `always`
+        # transitions, more guards that read the keys the updates leave out or retype.
+        self.heavy = self.r.random() < 0.4
+        self.focus = self.r.sample(KEYS + NEW_KEYS, self.r.randint(1, 2 if self.heavy else 3))
+        context = self.context() if self.r.random() < 0.9 else None
+        for key in self.focus:
+            if context is not None and key not in NEW_KEYS and self.r.random() < 0.7:
+                context[key] = self.typed_value(self.r.choice(JS_TYPES))
+        scenario = {"definition": self.definition(), "events": self.events(context or {})}
+        if context is not None:
+            scenario["context"] = context
         return scenario
 
 
