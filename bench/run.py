@@ -35,6 +35,7 @@ SERVER_ENV = {
     "ALLOWED_HOSTS": "127.0.0.1",
     "SECURE_SSL_REDIRECT": "false",
     "API_THROTTLE_RATE": "100000000/min",
+    "API_THROTTLE_BURST": "100000000",
     "ACCESS_LOG_LEVEL": "WARNING",
     "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/1"),
     "ROOT_URLCONF": "bench.urls",

@@ -158,6 +158,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Rate limits per API key, counted in the default cache (README, "Sizing the rate limits"):
+# the sustained rate in DRF's format (`36000/min`; `N/s` counts N*60 a minute, `N/hour` and
+# `N/day` count per hour and per day) and the burst, the most requests in one clock second.
+# An API key's own limits, set in the admin, replace these.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="36000/min")
+API_THROTTLE_BURST = env.int("API_THROTTLE_BURST", default=1200)
 
 # --- Background work and webhooks (SPEC section 7) -----------------------------------------
 # Tasks are rows in the project's database, written in the transaction that asks for them;
@@ -181,7 +187,6 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "workflows.api.pagination.PageLimitPagination",
     "DEFAULT_THROTTLE_CLASSES": ["workflows.api.throttling.ApiKeyRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_key": env.str("API_THROTTLE_RATE", default="1200/min")},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "workflows.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,

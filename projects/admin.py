@@ -1,4 +1,7 @@
+from django import forms
 from django.contrib import admin, messages
+
+from workflows.api.throttling import default_limits
 
 from .models import ApiKey, Membership, Project
 from .services import api_key_create, api_key_revoke, project_webhook_secret_rotate
@@ -35,12 +38,41 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "project"]
 
 
+THROTTLE_FIELDS = ["throttle_rate_per_minute", "throttle_burst"]
+
+
+class ApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = "__all__"
+
+    def clean(self):
+        """The burst must allow the sustained rate: a second can hold no more than the burst."""
+        cleaned = super().clean()
+        if any(field in self.errors for field in THROTTLE_FIELDS):
+            return cleaned
+        defaults = default_limits()
+        rate_per_minute = cleaned.get("throttle_rate_per_minute")
+        per_second = rate_per_minute / 60 if rate_per_minute else defaults.per_second
+        burst = cleaned.get("throttle_burst") or defaults.burst
+        if burst < per_second:
+            raise forms.ValidationError(
+                f"A burst of {burst} requests a second cannot carry a sustained rate of "
+                f"{per_second:g} a second: raise the burst or lower the rate."
+            )
+        return cleaned
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
+    form = ApiKeyForm
     list_display = ["name", "project", "lookup", "created_at", "expires_at", "revoked_at", "last_used_at"]
     list_filter = ["project"]
     search_fields = ["name", "lookup"]
-    fields = ["project", "name", "expires_at", "lookup", "created_by", "created_at", "revoked_at", "last_used_at"]
+    fields = [
+        "project", "name", "expires_at", *THROTTLE_FIELDS,
+        "lookup", "created_by", "created_at", "revoked_at", "last_used_at",
+    ]
     readonly_fields = ["lookup", "created_by", "created_at", "revoked_at", "last_used_at"]
     actions = ["revoke_selected"]
 
@@ -56,6 +88,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
         created, raw_key = api_key_create(
             project=obj.project, name=obj.name, created_by=request.user, expires_at=obj.expires_at
         )
+        if any(getattr(obj, field) is not None for field in THROTTLE_FIELDS):
+            for field in THROTTLE_FIELDS:
+                setattr(created, field, getattr(obj, field))
+            created.save(update_fields=THROTTLE_FIELDS)
         obj.pk = created.pk
         obj.lookup = created.lookup
         obj.key_hash = created.key_hash

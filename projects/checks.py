@@ -34,3 +34,45 @@ def cache_is_shared_between_processes(app_configs, **kwargs):
             )
         ]
     return []
+
+
+# Their `incr` reads the value and writes it back: concurrent requests can count as one.
+NON_ATOMIC_COUNTER_CACHES = {
+    "django.core.cache.backends.db.DatabaseCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+}
+
+
+@register(Tags.caches, deploy=True)
+def cache_counts_atomically(app_configs, **kwargs):
+    if settings.CACHES["default"]["BACKEND"] in NON_ATOMIC_COUNTER_CACHES:
+        return [
+            Warning(
+                "The default cache does not increment atomically, so concurrent API requests can be counted once.",
+                hint="Set CACHE_URL to Redis or Memcached, e.g. redis://127.0.0.1:6379/1.",
+                id="projects.W002",
+            )
+        ]
+    return []
+
+
+@register()
+def api_throttle_settings_are_valid(app_configs, **kwargs):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from workflows.api.throttling import default_limits
+
+    try:
+        limits = default_limits()
+    except (ImproperlyConfigured, TypeError, ValueError) as error:
+        return [Error(str(error), hint="See README, 'Sizing the rate limits'.", id="projects.E002")]
+    if limits.burst < limits.per_second:
+        return [
+            Warning(
+                f"API_THROTTLE_BURST {limits.burst} is below the sustained rate API_THROTTLE_RATE "
+                f"({limits.per_second:g} a second), which can then never be reached.",
+                hint="Raise API_THROTTLE_BURST or lower API_THROTTLE_RATE.",
+                id="projects.W003",
+            )
+        ]
+    return []

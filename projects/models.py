@@ -2,6 +2,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -97,6 +98,21 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Rate limits of this key (workflows.api.throttling); blank: API_THROTTLE_RATE / _BURST.
+    throttle_rate_per_minute = models.PositiveIntegerField(
+        "sustained rate (requests per minute)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Blank: the default, API_THROTTLE_RATE.",
+    )
+    throttle_burst = models.PositiveIntegerField(
+        "burst (requests in one second)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Blank: the default, API_THROTTLE_BURST.",
+    )
 
     class Meta:
         verbose_name = "API key"

@@ -1,30 +1,4 @@
-import pytest
-
-from workflows.api.throttling import ApiKeyRateThrottle
-
-
-@pytest.fixture
-def low_rate(monkeypatch):
-    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "3/min"})
-
-
-def test_requests_over_the_rate_get_429(api, low_rate):
-    statuses = [api.get("/api/v1/external/workflows").status_code for _ in range(4)]
-    assert statuses == [200, 200, 200, 429]
-
-
-def test_throttled_response_has_the_error_shape_and_retry_after(api, low_rate):
-    for _ in range(3):
-        api.get("/api/v1/external/workflows")
-    response = api.get("/api/v1/external/workflows")
-    assert response.json()["statusCode"] == 429
-    assert int(response["Retry-After"]) > 0
-
-
-def test_throttle_is_counted_per_key(api, other_api, low_rate):
-    for _ in range(3):
-        api.get("/api/v1/external/workflows")
-    assert other_api.get("/api/v1/external/workflows").status_code == 200
+"""The OpenAPI schema and Swagger UI. The rate limit tests are in test_throttling.py."""
 
 
 def test_openapi_schema_documents_the_run_endpoint_with_the_seed_example(anonymous):
