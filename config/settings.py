@@ -202,17 +202,17 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "COMPONENT_SPLIT_REQUEST": True,
-}
     # Enums named after what they are, not the field they first appeared on.
     "ENUM_NAME_OVERRIDES": {
         "RuntimeStatusEnum": "workflows.models.RuntimeStatus",
         "EntityTypeEnum": "workflows.models.EntityKind",
         "ApprovalStateEnum": "workflows.models.ApprovalState",
     },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 LOGGING = {
     "version": 1,
@@ -226,11 +226,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        "casework.access": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
-    },
-}
         # One line per request, from RequestIdMiddleware. The development server's own line and
         # django.request's warning for every 4xx would repeat it; server errors still log.
+        "casework.access": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
         "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},  # lockouts; not its banner on every start
+    },
+}
