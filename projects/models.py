@@ -7,6 +7,12 @@ from django.db import models
 from django.utils import timezone
 
 
+class ApiKeyStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
 def new_webhook_secret() -> str:
     return secrets.token_hex(32)
 
@@ -120,6 +126,14 @@ class ApiKey(models.Model):
 
     def __str__(self):
         return f"{self.name} ({API_KEY_PREFIX}{self.lookup}_…)"
+
+    def status(self, now=None) -> "ApiKeyStatus":
+        now = now or timezone.now()
+        if self.revoked_at is not None:
+            return ApiKeyStatus.REVOKED
+        if self.expires_at is not None and self.expires_at <= now:
+            return ApiKeyStatus.EXPIRED
+        return ApiKeyStatus.ACTIVE
 
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()

@@ -39,7 +39,8 @@ def test_revoked_key_gets_401(demo_project):
 
 
 def test_expired_key_gets_401(demo_project):
-    _, raw_key = api_key_create(project=demo_project, name="old", expires_at=timezone.now() - timedelta(seconds=1))
+    api_key, raw_key = api_key_create(project=demo_project, name="old", expires_at=timezone.now() + timedelta(days=1))
+    type(api_key).objects.filter(pk=api_key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))  # a day later
     assert_401(ApiClient(raw_key).get("/api/v1/external/workflows"))
 
 

@@ -104,12 +104,22 @@ def test_revoked_key_does_not_authenticate(project):
     assert ApiKey.objects.get(pk=api_key.pk).revoked_at is not None
 
 
-def test_revoking_twice_keeps_the_first_revocation_time(project):
+def test_revoking_twice_keeps_the_first_revocation_time_and_says_so(project):
     api_key, _ = api_key_create(project=project, name="Partner")
-    first = api_key_revoke(api_key=api_key).revoked_at
-    again = api_key_revoke(api_key=ApiKey.objects.get(pk=api_key.pk))
-    assert again.revoked_at == first
+    assert api_key_revoke(api_key=api_key) is True
+    first = api_key.revoked_at
+    assert api_key_revoke(api_key=ApiKey.objects.get(pk=api_key.pk)) is False
     assert ApiKey.objects.get(pk=api_key.pk).revoked_at == first
+
+
+def test_a_key_cannot_be_created_already_expired(project):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with pytest.raises(ValueError, match="must be in the future"):
+        api_key_create(project=project, name="late", expires_at=timezone.now() - timedelta(minutes=1))
+    assert not ApiKey.objects.exists()
 
 
 def test_revoking_one_key_leaves_the_others_working(project):
@@ -120,9 +130,8 @@ def test_revoking_one_key_leaves_the_others_working(project):
 
 
 def test_expired_key_does_not_authenticate(project):
-    _, raw_key = api_key_create(
-        project=project, name="Partner", expires_at=timezone.now() - timedelta(seconds=1)
-    )
+    api_key, raw_key = api_key_create(project=project, name="Partner", expires_at=timezone.now() + timedelta(days=1))
+    ApiKey.objects.filter(pk=api_key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))  # a day later
     assert api_key_authenticate(raw_key) is None
 
 
