@@ -12,40 +12,22 @@ from webhooks.models import WebhookEvent
 from webhooks.targets import url_problem
 
 from . import engine
+from .config_schema import (
+    DEFINITION_CONFIG_KEYS,
+    RUN_CONFIG_KEYS,
+    RUN_CONFIG_SCHEMA,
+    config_reference_errors,
+    definition_config_validator,
+    definition_key_in_run_message,
+    run_config_validator,
+)
 from .errors import FieldError, ValidationFailed
 from .json_values import json_value_errors
 from .models import EntityKind
 
-CONFIG_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "subscriptions": {
-            "type": "array",
-            "maxItems": 10,
-            "items": {
-                "type": "object",
-                "required": ["type", "url", "events"],
-                "additionalProperties": False,
-                "properties": {
-                    "type": {"const": "webhook"},
-                    "url": {"type": "string", "minLength": 1, "maxLength": 2000},
-                    "events": {"type": "array", "items": {"enum": WebhookEvent.values}},
-                },
-            },
-        },
-        "initialEvent": {"type": "string", "minLength": 1},
-        "allowMultipleActiveWorkflows": {"type": "boolean"},
-        "language": {"type": "string", "minLength": 2, "maxLength": 16},
-        "enableManualCreation": {"type": "boolean"},
-        "workflowLevelResolution": {"type": "boolean"},
-        "isCaseOverviewEnabled": {"type": "boolean"},
-        "isLegacyReject": {"type": "boolean"},
-        "createCollectionFlowToken": {"type": "boolean"},
-    },
-}
-CONFIG_KEYS = tuple(CONFIG_SCHEMA["properties"])
-_config_validator = Draft202012Validator(CONFIG_SCHEMA, format_checker=FormatChecker())
+# The run-level keys; definitions may also carry the definition keys (workflows.config_schema).
+CONFIG_SCHEMA = RUN_CONFIG_SCHEMA
+CONFIG_KEYS = RUN_CONFIG_KEYS
 
 REQUIRED_ENTITY_FIELDS = {
     EntityKind.BUSINESS: ("companyName",),
@@ -153,12 +135,22 @@ def _validator_for_json(schema_json: str):
     return cls(schema, format_checker=FormatChecker())
 
 
-def config_errors(config, root="config") -> list[FieldError]:
+def config_errors(config, root="config", *, definition: bool = False) -> list[FieldError]:
+    """A run's config may carry run-level keys only; a definition's also its own rules
+    (`decisionReasons`, `fourEyes`, ...). A run naming a definition key is told so by name."""
     if config is None:
         return []
     if not isinstance(config, dict):
         return [FieldError(root, "Must be an object.")]
-    errors = schema_errors(_config_validator, config, root)
+    if definition:
+        errors = schema_errors(definition_config_validator, config, root)
+    else:
+        rules = [key for key in config if key in DEFINITION_CONFIG_KEYS]
+        errors = [FieldError(f"{root}.{key}", definition_key_in_run_message(key)) for key in rules]
+        errors += [
+            error
+            for error in schema_errors(run_config_validator, {k: v for k, v in config.items() if k not in rules}, root)
+        ]
     subscriptions = config.get("subscriptions")
     for index, subscription in enumerate(subscriptions if isinstance(subscriptions, list) else []):
         url = subscription.get("url") if isinstance(subscription, dict) else None
@@ -270,7 +262,8 @@ def definition_errors(*, statechart, context_schema, config, extensions=None) ->
         FieldError(p.path, p.message)
         for p in engine.validate_definition(statechart, context_schema or None)
     ]
-    errors += config_errors(config, root="config")
+    errors += config_errors(config, root="config", definition=True)
+    errors += [FieldError(path, message) for path, message in config_reference_errors(config, statechart)]
     if extensions is not None and not isinstance(extensions, dict):
         errors.append(FieldError("extensions", "Must be an object."))
     if isinstance(config, dict) and isinstance(statechart, dict):
