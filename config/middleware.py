@@ -69,7 +69,8 @@ class ApiErrorShapeMiddleware:
             and response.status_code >= 400
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            reason = HTTPStatus(response.status_code).phrase if response.status_code in HTTPStatus._value2member_map_ else "Error"
+            phrase = HTTPStatus(response.status_code).phrase if response.status_code in HTTPStatus._value2member_map_ else "Error"
+            reason = phrase[:1] + phrase[1:].lower()  # "Not found", as the API's own errors say
             replaced = error_response(response.status_code, reason)
             for header in ("Retry-After", "Allow", "WWW-Authenticate", "X-Request-ID"):
                 if header in response:

@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from projects.models import Project
 
 from .errors import FieldError, ValidationFailed
+from .json_values import json_parse
 from .models import WorkflowDefinition, WorkflowDefinitionVersion
 from .services import DefinitionSaveResult, definition_save
 from .validation import definition_errors, schema_errors
@@ -62,13 +63,15 @@ class LoadResult:
 
 def read_definition_file(path: Path) -> dict:
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        document = json_parse(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
         raise ValidationFailed([FieldError("", f"Cannot read the file: {error}")]) from error
     except json.JSONDecodeError as error:
         raise ValidationFailed(
             [FieldError("", f"Not valid JSON (line {error.lineno}, column {error.colno}): {error.msg}")]
         ) from error
+    except ValueError as error:  # read as the API reads JSON: no NaN, no key given twice
+        raise ValidationFailed([FieldError("", f"Not valid JSON: {error}")]) from error
     errors = schema_errors(_file_validator, document, "")
     if errors:
         raise ValidationFailed(errors, message="Not a definition file")

@@ -36,6 +36,7 @@ def assert_error_shape(response, status):
 def test_unknown_api_paths_answer_json_404(api, settings, debug, path):
     settings.DEBUG = debug
     body = assert_error_shape(api.get(path), 404)
+    assert body["message"] == "Not found"  # the same words as every other 404 of the API
     assert "URLconf" not in json.dumps(body)
 
 

@@ -327,3 +327,12 @@ def test_a_file_whose_business_queue_holds_an_individual_workflow_is_refused(pro
     _, _, err = run_failing("load_definitions", str(write_json(tmp_path, document)), "--project", "acme")
     assert "entityKind" in err and "does not allow individual entities" in err
     assert row_counts() == {"definitions": 0, "versions": 0, "queues": 0}
+
+
+def test_a_file_with_a_key_given_twice_is_refused_and_writes_nothing(project, tmp_path):
+    path = tmp_path / "twice.json"
+    text = json.dumps(kyb_document())
+    path.write_text(text[:-1] + ', "key": "other_key"}', encoding="utf-8")
+    _, _, err = run_failing("load_definitions", str(path), "--project", "acme")
+    assert 'the key "key" appears more than once' in err
+    assert row_counts() == {"definitions": 0, "versions": 0, "queues": 0}
