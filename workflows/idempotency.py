@@ -53,3 +53,10 @@ def idempotency_claim(*, project: Project, key: str, body) -> Claim:
 
 def idempotency_complete(*, claim: Claim, status: int, body: dict) -> None:
     IdempotencyRecord.objects.filter(pk=claim.record.pk).update(response_status=status, response_body=body)
+
+
+def idempotency_records_prune(*, older_than) -> int:
+    """Forgets the Idempotency-Keys first used before `now - older_than`: a repeat after that
+    is a new request. Returns how many were removed."""
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted

@@ -336,3 +336,18 @@ def test_a_file_with_a_key_given_twice_is_refused_and_writes_nothing(project, tm
     _, _, err = run_failing("load_definitions", str(path), "--project", "acme")
     assert 'the key "key" appears more than once' in err
     assert row_counts() == {"definitions": 0, "versions": 0, "queues": 0}
+
+
+def test_prune_idempotency_keys_forgets_only_the_old_ones(demo_project):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from workflows.models import IdempotencyRecord
+
+    for key, age in (("old", timedelta(hours=30)), ("recent", timedelta(hours=2))):
+        IdempotencyRecord.objects.create(project=demo_project, key=key, request_fingerprint="f", claim="c")
+        IdempotencyRecord.objects.filter(key=key).update(created_at=timezone.now() - age)
+    out, _ = run("prune_idempotency_keys", "--hours", "24")
+    assert out.strip() == "1 Idempotency-Key record(s) older than 24 h removed."
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["recent"]
