@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import case_views, views
 
 app_name = "cases"
 
@@ -9,8 +9,10 @@ urlpatterns = [
     path("projects/switch/", views.project_switch, name="project-switch"),
     path("queues/<slug:slug>/", views.queue_detail, name="queue"),
     path("queues/<slug:slug>/new/", views.case_create, name="case-create"),
-    path("cases/<uuid:runtime_id>/", views.case_detail, name="case"),
-    path("cases/<uuid:runtime_id>/event/", views.case_event, name="case-event"),
-    path("cases/<uuid:runtime_id>/assign/", views.case_assign_view, name="case-assign"),
-    path("cases/<uuid:runtime_id>/note/", views.case_note, name="case-note"),
+    path("cases/<uuid:runtime_id>/", case_views.case_detail, name="case"),
+    path("cases/<uuid:runtime_id>/event/", case_views.case_event, name="case-event"),
+    path("cases/<uuid:runtime_id>/assign/", case_views.case_assign_view, name="case-assign"),
+    path("cases/<uuid:runtime_id>/note/", case_views.case_note, name="case-note"),
+    path("cases/<uuid:runtime_id>/decision/confirm/", case_views.case_decision_confirm, name="case-decision-confirm"),
+    path("cases/<uuid:runtime_id>/decision/return/", case_views.case_decision_return, name="case-decision-return"),
 ]

@@ -13,6 +13,8 @@ class WebhookEvent(models.TextChoices):
     CONTEXT_CHANGED = "workflow.context.changed", "Context changed"
     COMPLETED = "workflow.completed", "Workflow completed"
     FAILED = "workflow.failed", "Workflow failed"
+    DECISION_PENDING = "workflow.decision.pending", "Decision awaiting second approval"
+    DECISION_RETURNED = "workflow.decision.returned", "Decision sent back"
 
 
 class WebhookSubscription(models.Model):

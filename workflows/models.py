@@ -166,6 +166,21 @@ class WorkflowRuntime(models.Model):
     # The number of the last webhook event of this case: each event gets the next one, in the
     # transaction of its change, so receivers can order what they are sent.
     event_sequence = models.PositiveIntegerField(default=0, editable=False)
+    # Counts the changes of the case (every save adds one). Each form of the case page carries
+    # the version it showed, and a form older than the case is refused (workflows.decisions).
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # Who moved the case into its current state, and when (the outcome badge says so).
+    decided_by_label = models.CharField(max_length=200, blank=True, editable=False)
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A four-eyes decision waiting for a second member (SPEC section 5, `fourEyes`): the event
+    # is not applied, and the case stays in its state, until someone else confirms it.
+    pending_event = models.CharField(max_length=200, blank=True, editable=False)
+    pending_payload = models.JSONField(default=dict, blank=True, editable=False)
+    pending_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    pending_by_label = models.CharField(max_length=200, blank=True, editable=False)
+    pending_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "workflow runtime (case)"
@@ -189,6 +204,14 @@ class WorkflowRuntime(models.Model):
     def is_open(self) -> bool:
         return self.status == RuntimeStatus.ACTIVE
 
+    def save(self, *args, **kwargs):
+        # Every change of a stored case is a new version, in the same UPDATE.
+        if not self._state.adding:
+            self.version += 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        super().save(*args, **kwargs)
+
 
 class HistoryKind(models.TextChoices):
     CREATED = "workflow.created", "Created"
@@ -199,6 +222,10 @@ class HistoryKind(models.TextChoices):
     ASSIGNED = "case.assigned", "Assigned"
     UNASSIGNED = "case.unassigned", "Unassigned"
     NOTE = "case.note", "Note"
+    DECISION_PROPOSED = "decision.proposed", "Decision awaiting second approval"
+    DECISION_CONFIRMED = "decision.confirmed", "Second approval given"
+    DECISION_RETURNED = "decision.returned", "Decision sent back"
+    DECISION_DROPPED = "decision.dropped", "Pending decision dropped (the case moved on)"
 
 
 class HistoryEventQuerySet(models.QuerySet):

@@ -8,11 +8,11 @@ from functools import lru_cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from projects.models import ACTING_ROLES, Membership, Project
+from projects.models import ACTING_ROLES, Membership, Project, Role
 from webhooks.models import WebhookEvent
 from webhooks.services import webhook_deliveries_create, webhook_events_number
 
-from . import engine
+from . import decisions, engine
 from .actors import Actor
 from .errors import (
     EventRefused,
@@ -327,15 +327,21 @@ def _change_events(from_state: str, *, runtime: WorkflowRuntime, context_changed
     return events
 
 
-def _require_can_act(actor: Actor, project: Project) -> None:
+def _require_can_act(actor: Actor, project: Project) -> str | None:
+    """The role a person acts with (superusers act as admins); None for API keys and the
+    system, which are outside the people's rules."""
     if actor.user is None:
-        return  # API keys belong to one project; system actions are trusted.
+        return None  # API keys belong to one project; system actions are trusted.
     if actor.user.is_superuser:
-        return
-    if not Membership.objects.filter(
-        project=project, user=actor.user, role__in=ACTING_ROLES
-    ).exists():
+        return Role.ADMIN
+    role = (
+        Membership.objects.filter(project=project, user=actor.user, role__in=ACTING_ROLES)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role is None:
         raise PermissionDenied()
+    return role
 
 
 def _merged_config(base: dict, override: dict | None) -> dict:
@@ -448,6 +454,8 @@ def _workflow_rerun(project, runtime, machine, context, config, actor, definitio
     if config:
         runtime.config = _merged_config(runtime.config, config)
     _apply_step(runtime, step)
+    _decided(runtime, actor, from_state)
+    dropped = decisions.pending_drop_if_moved(runtime, actor, from_state)
     changed = runtime.context != previous_context
     events = webhook_events_number(runtime, _change_events(from_state, runtime=runtime, context_changed=changed))
     runtime.save()
@@ -461,6 +469,7 @@ def _workflow_rerun(project, runtime, machine, context, config, actor, definitio
     history = [
         _history(runtime, actor, HistoryKind.RERUN, from_state=from_state, to_state=from_state, payload=payload),
         *_transition_rows(runtime, actor, step.transitions),
+        *dropped,
     ]
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)
@@ -493,14 +502,20 @@ class EventResult:
 
 
 def workflow_send_event(
-    *, project: Project, runtime_id, name: str, payload=None, actor: Actor
+    *, project: Project, runtime_id, name: str, payload=None, actor: Actor, expected_version=None
 ) -> EventResult:
     """Apply an event. The row lock serialises concurrent events on one runtime: each sees
     the state the previous one left, so none is lost. When the definition itself cannot
     process the event (a guard that throws, `always` transitions that loop), nothing of the
-    event is applied and the case is marked failed, with the reason in its history."""
+    event is applied and the case is marked failed, with the reason in its history.
+
+    People follow the console rules (workflows.decisions): operator events only, the
+    assignee or an admin decides, reasons where asked, and `expected_version` (the version
+    the page showed) must still be the case's. A four-eyes event waits for a second member."""
     try:
-        return _workflow_send_event(project=project, runtime_id=runtime_id, name=name, payload=payload, actor=actor)
+        return _workflow_send_event(
+            project=project, runtime_id=runtime_id, name=name, payload=payload, actor=actor, expected_version=expected_version
+        )
     except _DefinitionBroke as broke:
         _workflow_mark_failed(broke, actor=actor)
         raise WorkflowFailed(
@@ -526,8 +541,10 @@ def _workflow_mark_failed(broke: _DefinitionBroke, *, actor: Actor) -> None:
         return  # something else changed the case meanwhile: it is not this failure's to mark
     runtime.status = RuntimeStatus.FAILED
     runtime.resolved_at = timezone.now()
+    runtime.decided_by_label, runtime.decided_at = actor.label, runtime.resolved_at
+    decisions.pending_clear(runtime)
     events = webhook_events_number(runtime, [WebhookEvent.FAILED])
-    runtime.save(update_fields=["status", "resolved_at", "event_sequence", "updated_at"])
+    runtime.save()
     _history(
         runtime,
         actor,
@@ -540,8 +557,14 @@ def _workflow_mark_failed(broke: _DefinitionBroke, *, actor: Actor) -> None:
     webhook_deliveries_create(project=runtime.project, runtime=runtime, events=events, definition_key=runtime.definition.key)
 
 
+def _decided(runtime: WorkflowRuntime, actor: Actor, from_state: str) -> None:
+    """Who moved the case into its state, and when: the outcome badge shows it."""
+    if runtime.state != from_state or runtime.status != RuntimeStatus.ACTIVE:
+        runtime.decided_by_label, runtime.decided_at = actor.label, timezone.now()
+
+
 @transaction.atomic
-def _workflow_send_event(*, project: Project, runtime_id, name: str, payload, actor: Actor) -> EventResult:
+def _workflow_send_event(*, project: Project, runtime_id, name: str, payload, actor: Actor, expected_version=None) -> EventResult:
     if not isinstance(name, str) or not name:
         raise ValidationFailed([FieldError("name", "This field is required (an event name).")])
     if text_problem(name):
@@ -552,10 +575,34 @@ def _workflow_send_event(*, project: Project, runtime_id, name: str, payload, ac
         errors = json_value_errors(payload, "payload")
         if errors:
             raise ValidationFailed(errors)
-    _require_can_act(actor, project)
+    role = _require_can_act(actor, project)
     runtime = _runtime_for_update(project=project, runtime_id=runtime_id)
     _require_open(runtime)
+    decisions.version_check(runtime, expected_version)
     machine = machine_for(runtime.definition_version)
+    if runtime.pending_event and name not in engine.BUILTIN_EVENTS:
+        raise decisions.DecisionPending(runtime)
+    before = []
+    if actor.user is not None:
+        before = decisions.person_event_check(runtime, machine, name, payload, actor=actor, role=role)
+    elif actor.api_key is not None:
+        decisions.integration_reason_check(runtime, machine, name, payload)
+    return event_apply(
+        project=project,
+        runtime=runtime,
+        machine=machine,
+        name=name,
+        payload=payload,
+        actor=actor,
+        before=before,
+        propose=decisions.needs_second_approval(runtime, name, actor),
+    )
+
+
+def event_apply(*, project, runtime, machine, name, payload, actor, before=(), propose=False) -> EventResult:
+    """Applies an event to a locked, open case whose rules were checked, writing `before`
+    (rows of the same change) first. With `propose`, the event is only checked and parked
+    for a second approval (decisions.decision_propose)."""
     try:
         step = machine.send(runtime.state, runtime.context, name, payload or {})
     except engine.InvalidEventPayload as error:
@@ -577,12 +624,19 @@ def _workflow_send_event(*, project: Project, runtime_id, name: str, payload, ac
         )
         if errors:
             raise ValidationFailed(errors, message="The new context does not match the context schema")
+    if propose:
+        history = decisions.decision_propose(
+            project=project, runtime=runtime, name=name, payload=payload, actor=actor, before=list(before)
+        )
+        return EventResult(runtime=runtime, history=history)
 
     previous_context, from_state = runtime.context, runtime.state
     _apply_step(runtime, step)
+    _decided(runtime, actor, from_state)
+    dropped = decisions.pending_drop_if_moved(runtime, actor, from_state)
     events = webhook_events_number(runtime, _change_events(from_state, runtime=runtime, context_changed=step.context_changed))
     runtime.save()
-    history = []
+    history = list(before)
     if step.context_changed:
         history.append(
             _history(
@@ -598,7 +652,7 @@ def _workflow_send_event(*, project: Project, runtime_id, name: str, payload, ac
     rows = _transition_rows(runtime, actor, step.transitions)
     if rows and not step.context_changed:
         rows[0].payload = payload or {}
-    history += rows
+    history += rows + dropped
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)
     webhook_deliveries_create(project=project, runtime=runtime, events=events, definition_key=runtime.definition.key)
@@ -609,11 +663,15 @@ def _workflow_send_event(*, project: Project, runtime_id, name: str, payload, ac
 
 
 @transaction.atomic
-def case_assign(*, project: Project, runtime_id, assignee, actor: Actor) -> WorkflowRuntime:
-    """Assign the case to a member who may act on it, or unassign it (assignee None)."""
+def case_assign(
+    *, project: Project, runtime_id, assignee, actor: Actor, expected_version=None, take_over: bool = False
+) -> WorkflowRuntime:
+    """Assign the case to a member who may act on it, or unassign it (assignee None). A
+    person taking a case away from someone else must say so (`take_over`)."""
     _require_can_act(actor, project)
     runtime = _runtime_for_update(project=project, runtime_id=runtime_id)
     _require_open(runtime)
+    decisions.version_check(runtime, expected_version)
     # Superusers too: a case may only go to someone who sees it in this project's queues.
     if assignee is not None and not Membership.objects.filter(
         project=project, user=assignee, role__in=ACTING_ROLES
@@ -624,6 +682,8 @@ def case_assign(*, project: Project, runtime_id, assignee, actor: Actor) -> Work
     previous = runtime.assignee
     if (previous.pk if previous else None) == (assignee.pk if assignee else None):
         return runtime
+    if actor.user is not None and previous is not None and previous.pk != actor.user.pk and not take_over:
+        raise decisions.TakeOverNeeded(previous.get_username())
     runtime.assignee = assignee
     runtime.save(update_fields=["assignee", "updated_at"])
     kind = HistoryKind.ASSIGNED if assignee else HistoryKind.UNASSIGNED
@@ -643,7 +703,7 @@ def case_assign(*, project: Project, runtime_id, assignee, actor: Actor) -> Work
 
 
 @transaction.atomic
-def case_add_note(*, project: Project, runtime_id, text: str, actor: Actor) -> HistoryEvent:
+def case_add_note(*, project: Project, runtime_id, text: str, actor: Actor, expected_version=None) -> HistoryEvent:
     _require_can_act(actor, project)
     # Browsers send a textarea's line breaks as CRLF: stored as plain newlines.
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
@@ -654,6 +714,7 @@ def case_add_note(*, project: Project, runtime_id, text: str, actor: Actor) -> H
     if text_problem(text):
         raise ValidationFailed([FieldError("text", text_problem(text))])
     runtime = _runtime_for_update(project=project, runtime_id=runtime_id)
+    decisions.version_check(runtime, expected_version)
     runtime.save(update_fields=["updated_at"])
     return HistoryEvent.objects.create(
         project=project,

@@ -89,3 +89,18 @@ def json_tree(value) -> SafeString:
 @register.filter
 def pretty_json(value) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+@register.filter
+def get_item(mapping, key):
+    """`labels|get_item:name`: the mapping's value for the key, else the key itself."""
+    return mapping.get(key, key) if isinstance(mapping, dict) else key
+
+
+DECISION_KEYS = ("reason", "comment")
+
+
+@register.filter
+def without_decision(payload):
+    """A payload without the reason and comment, which the history shows as text."""
+    return {k: v for k, v in payload.items() if k not in DECISION_KEYS} if isinstance(payload, dict) else payload

@@ -7,6 +7,7 @@ from workflows.actors import Actor
 from workflows.models import Entity, HistoryEvent, WorkflowRuntime
 from workflows.services import workflow_start
 
+from .helpers import case_post
 from ..factories import business_context
 
 QUEUE_URL = "/queues/businesses-onboarding/"
@@ -32,7 +33,7 @@ def test_queue_filter_with_a_nul_is_a_bad_request(operator_client, demo_project,
 
 def test_note_with_a_nul_is_refused_and_not_written(operator_client, runtime):
     before = row_counts()
-    response = operator_client.post(f"/cases/{runtime.pk}/note/", {"text": "hello\x00world"})
+    response = case_post(operator_client, runtime, "note", {"text": "hello\x00world"})
     assert response.status_code == 400
     assert row_counts() == before
 
@@ -50,7 +51,7 @@ def test_note_with_a_nul_is_refused_and_not_written(operator_client, runtime):
 )
 def test_event_payload_that_cannot_be_stored_is_refused_with_a_message(operator_client, runtime, payload, message):
     before = row_counts()
-    response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "revision", "payload": payload}, follow=True)
+    response = case_post(operator_client, runtime, "event", {"name": "revision", "payload": payload, "reason": "Blurry passport"}, follow=True)
     assert response.status_code == 200
     assert message in response.content.decode()
     assert row_counts() == before

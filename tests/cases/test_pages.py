@@ -8,6 +8,7 @@ from workflows.actors import Actor
 from workflows.models import HistoryKind, WorkflowRuntime
 from workflows.services import case_assign, workflow_send_event
 
+from .helpers import case_post
 from ..factories import MembershipFactory, UserFactory
 from ..factories import demo_case_start as start
 
@@ -256,32 +257,32 @@ def test_case_of_another_project_is_404(operator_client, other_project):
         definition_file_load(project=other_project, path=path)
     runtime = start(other_project)
     assert operator_client.get(f"/cases/{runtime.pk}/").status_code == 404
-    assert operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "revision"}).status_code == 404
+    assert case_post(operator_client, runtime, "event", {"name": "revision"}).status_code == 404
     runtime.refresh_from_db()
     assert runtime.state == "manual_review"
 
 
 def test_event_button_moves_the_case(operator_client, demo_project):
     runtime = start(demo_project)
-    response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "revision"}, follow=True)
+    response = case_post(operator_client, runtime, "event", {"name": "revision", "reason": "Blurry passport"}, follow=True)
     runtime.refresh_from_db()
     assert runtime.state == "revision"
-    assert "Done: revision. The case is now in state revision." in response.content.decode()
+    assert "Done: revision. The case is now in state Revision." in response.content.decode()
 
 
 def test_final_event_message_says_the_case_is_completed(operator_client, demo_project):
     runtime = start(demo_project)
-    response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "approve", "confirmed": "1"}, follow=True)
-    assert "The case is now in state approved and completed." in response.content.decode()
+    response = case_post(operator_client, runtime, "event", {"name": "approve", "confirmed": "1"}, follow=True)
+    assert "The case is now in state Approved and completed." in response.content.decode()
 
 
 def test_final_event_asks_for_confirmation_first(operator_client, demo_project):
     runtime = start(demo_project)
-    response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "approve"})
+    response = case_post(operator_client, runtime, "event", {"name": "approve"})
     assert "Confirm approve" in response.content.decode()
     runtime.refresh_from_db()
     assert runtime.state == "manual_review"
-    operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "approve", "confirmed": "1"})
+    case_post(operator_client, runtime, "event", {"name": "approve", "confirmed": "1"})
     runtime.refresh_from_db()
     assert runtime.status == "completed"
 
@@ -289,7 +290,7 @@ def test_final_event_asks_for_confirmation_first(operator_client, demo_project):
 def test_event_on_a_completed_case_is_refused_with_a_message(operator_client, demo_project):
     runtime = start(demo_project)
     workflow_send_event(project=demo_project, runtime_id=runtime.pk, name="reject", actor=Actor())
-    response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "approve", "confirmed": "1"}, follow=True)
+    response = case_post(operator_client, runtime, "event", {"name": "approve", "confirmed": "1"}, follow=True)
     assert "accepts no more changes" in response.content.decode()
     runtime.refresh_from_db()
     assert runtime.state == "rejected"
@@ -297,13 +298,13 @@ def test_event_on_a_completed_case_is_refused_with_a_message(operator_client, de
 
 def test_event_not_allowed_now_is_refused_with_a_message(operator_client, demo_project):
     runtime = start(demo_project)
-    response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "RESUBMITTED"}, follow=True)
+    response = case_post(operator_client, runtime, "event", {"name": "RESUBMITTED"}, follow=True)
     assert "not handled" in response.content.decode()
 
 
 def test_invalid_payload_json_is_refused_with_a_message(operator_client, demo_project):
     runtime = start(demo_project)
-    response = operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "revision", "payload": "{oops"}, follow=True)
+    response = case_post(operator_client, runtime, "event", {"name": "revision", "payload": "{oops"}, follow=True)
     html = response.content.decode()
     assert "The payload is not valid JSON" in html
     assert ">{oops</textarea>" in html  # kept as typed, to be corrected
@@ -313,10 +314,10 @@ def test_invalid_payload_json_is_refused_with_a_message(operator_client, demo_pr
 
 def test_assign_to_me_and_unassign(operator_client, demo_project):
     runtime = start(demo_project)
-    operator_client.post(f"/cases/{runtime.pk}/assign/", {"assignee": "me"})
+    case_post(operator_client, runtime, "assign", {"assignee": "me"})
     runtime.refresh_from_db()
     assert runtime.assignee == operator_client.user
-    operator_client.post(f"/cases/{runtime.pk}/assign/", {"assignee": ""})
+    case_post(operator_client, runtime, "assign", {"assignee": ""})
     runtime.refresh_from_db()
     assert runtime.assignee is None
 
@@ -324,7 +325,7 @@ def test_assign_to_me_and_unassign(operator_client, demo_project):
 def test_reassigning_to_a_member_shows_them_as_assignee(operator_client, demo_project):
     colleague = MembershipFactory(project=demo_project, user=UserFactory(username="colleague"), role=Role.OPERATOR).user
     runtime = start(demo_project)
-    response = operator_client.post(f"/cases/{runtime.pk}/assign/", {"assignee": "colleague"}, follow=True)
+    response = case_post(operator_client, runtime, "assign", {"assignee": "colleague"}, follow=True)
     assert "Assigned to colleague." in response.content.decode()
     runtime.refresh_from_db()
     assert runtime.assignee == colleague
@@ -335,7 +336,7 @@ def test_assigning_to_unknown_users_outsiders_and_viewers_gives_one_message(oper
     UserFactory(username="outsider")
     MembershipFactory(project=demo_project, user=UserFactory(username="watcher"), role=Role.VIEWER)
     runtime = start(demo_project)
-    response = operator_client.post(f"/cases/{runtime.pk}/assign/", {"assignee": username}, follow=True)
+    response = case_post(operator_client, runtime, "assign", {"assignee": username}, follow=True)
     assert "Cases can only be assigned to operators of this project." in response.content.decode()
     runtime.refresh_from_db()
     assert runtime.assignee is None
@@ -344,7 +345,7 @@ def test_assigning_to_unknown_users_outsiders_and_viewers_gives_one_message(oper
 
 def test_note_appears_in_the_timeline(operator_client, demo_project):
     runtime = start(demo_project)
-    operator_client.post(f"/cases/{runtime.pk}/note/", {"text": "Checked the registry <b>ok</b>"})
+    case_post(operator_client, runtime, "note", {"text": "Checked the registry <b>ok</b>"})
     html = operator_client.get(f"/cases/{runtime.pk}/").content.decode()
     assert "Checked the registry &lt;b&gt;ok&lt;/b&gt;" in html
 
@@ -401,7 +402,7 @@ def test_user_without_membership_is_told_so(db):
 
 def test_a_closed_case_keeps_showing_its_own_entity_after_a_later_case_renames_it(operator_client, demo_project):
     first = start(demo_project, "same-id", "Old Name Ltd")
-    operator_client.post(f"/cases/{first.pk}/event/", {"name": "approve", "confirmed": "1"})
+    case_post(operator_client, first, "event", {"name": "approve", "confirmed": "1"})
     start(demo_project, "same-id", "New Name Ltd")
     html = operator_client.get(f"/cases/{first.pk}/").content.decode()
     assert '<h1 class="h3 mb-0 me-2 text-break">Old Name Ltd</h1>' in html
@@ -430,7 +431,7 @@ def test_opening_an_action_address_directly_goes_to_the_case(operator_client, de
 
 def test_history_marks_the_completing_transition_and_shows_its_payload(operator_client, demo_project):
     runtime = start(demo_project)
-    operator_client.post(f"/cases/{runtime.pk}/event/", {"name": "approve", "confirmed": "1", "payload": '{"reason": "all documents fine"}'})
+    case_post(operator_client, runtime, "event", {"name": "approve", "confirmed": "1", "payload": '{"reason": "all documents fine"}'})
     html = operator_client.get(f"/cases/{runtime.pk}/").content.decode()
     assert "case completed</span>" in html
     assert "all documents fine" in html
@@ -438,14 +439,14 @@ def test_history_marks_the_completing_transition_and_shows_its_payload(operator_
 
 def test_reassign_offers_only_other_operators(operator_client, demo_project):
     runtime = start(demo_project)
-    operator_client.post(f"/cases/{runtime.pk}/assign/", {"assignee": "me"})
+    case_post(operator_client, runtime, "assign", {"assignee": "me"})
     html = operator_client.get(f"/cases/{runtime.pk}/").content.decode()
     assert '<option value="op">' not in html
 
 
 def test_a_refused_note_is_explained_in_the_words_of_the_page(operator_client, demo_project):
     runtime = start(demo_project)
-    response = operator_client.post(f"/cases/{runtime.pk}/note/", {"text": "x" * 10_001}, follow=True)
+    response = case_post(operator_client, runtime, "note", {"text": "x" * 10_001}, follow=True)
     assert "Note: At most 10000 characters." in response.content.decode()
 
 

@@ -44,10 +44,10 @@ def send(runtime, name, payload=None, actor=Actor()):
 
 
 def test_event_moves_the_case_and_records_the_transition(runtime, operator_actor):
-    result = send(runtime, "revision", actor=operator_actor)
+    result = send(runtime, "revision", {"reason": "Blurry passport"}, actor=operator_actor)
     runtime.refresh_from_db()
     assert (runtime.state, runtime.tags, runtime.status) == ("revision", ["revision"], "active")
-    [row] = result.history
+    [_assigned, row] = result.history
     assert (row.kind, row.event_name, row.from_state, row.to_state, row.actor_label) == (
         HistoryKind.TRANSITION,
         "revision",

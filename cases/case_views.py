@@ -1,0 +1,336 @@
+"""The case page and what operators do on it: events (with reasons and four eyes),
+assignment and notes. Every form carries the version of the case it showed."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from projects.models import Role
+from workflows import decisions
+from workflows.actors import Actor
+from workflows.errors import PermissionDenied as ServicePermissionDenied
+from workflows.errors import ServiceError
+from workflows.four_eyes import decision_confirm, decision_return
+from workflows.json_values import json_parse
+from workflows.models import ApprovalState, RuntimeStatus
+from workflows.services import case_add_note, case_assign, machine_for, workflow_send_event
+
+from . import selectors
+from .current import current_project
+from .diagram import statechart_svg
+
+MISSING_VERSION = "This form did not say which version of the case it showed, so nothing was done. Reload the case and try again."
+
+
+def _case_or_404(request, runtime_id):
+    current = current_project(request)
+    runtime = selectors.case_get(project=current.project, runtime_id=runtime_id)
+    if runtime is None:
+        raise Http404("No such case.")
+    return current, runtime
+
+
+def _is_admin(request, current) -> bool:
+    return request.user.is_superuser or current.membership.role == Role.ADMIN
+
+
+# Button colours: decisions by their outcome, other final events dark, the rest outlined.
+OUTCOME_BUTTONS = {ApprovalState.APPROVED: "btn-success", ApprovalState.REJECTED: "btn-danger"}
+
+
+def _event_buttons(runtime, machine, labels) -> list[dict]:
+    version = runtime.definition_version
+    offered = decisions.operator_events(version, machine, runtime.state)
+    asks_reason = decisions.reason_events(version.config, machine, runtime.state)
+    four_eyes = decisions.four_eyes_events(version.config)
+    return [
+        {
+            **choice,
+            "label": labels.get(choice["name"], choice["name"]),
+            "reason": choice["name"] in asks_reason,
+            "four_eyes": choice["name"] in four_eyes,
+            "css": OUTCOME_BUTTONS.get(choice["outcome"], "btn-outline-dark") if choice["final"] else "btn-outline-primary",
+        }
+        for choice in selectors.case_event_choices(machine, runtime.state)
+        if choice["name"] in offered
+    ]
+
+
+def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
+    machine = machine_for(runtime.definition_version)
+    statechart = runtime.definition_version.statechart
+    state_labels, event_labels = decisions.state_labels(statechart), decisions.event_labels(statechart)
+    final_states = {s for s in machine.state_names if machine.is_final(s)}
+    diagram = statechart_svg(
+        states=machine.state_names,
+        edges=machine.edges(),
+        initial=machine.initial_state,
+        current=runtime.state,
+        final_states=final_states,
+        title=f"{runtime.definition.name} workflow",
+    )
+    documents = runtime.context.get("documents") if isinstance(runtime.context, dict) else None
+    entity = runtime.entity
+    case_data = selectors.case_entity_data(runtime)
+    is_admin = _is_admin(request, current)
+    assignee = runtime.assignee
+    config = runtime.definition_version.config or {}
+    return render(
+        request,
+        "cases/case.html",
+        {
+            "case": runtime,
+            "entity": entity,
+            "case_name": selectors.case_name(runtime),
+            "case_data": case_data,
+            "entity_record_differs": entity.data != case_data,
+            "queue": selectors.case_queue(project=current.project, runtime=runtime),
+            "outcome": decisions.case_outcome(runtime),
+            "state_labels": state_labels,
+            "event_labels": event_labels,
+            "events": _event_buttons(runtime, machine, event_labels) if runtime.is_open else [],
+            "final_states": final_states,
+            "final_badges": {s: decisions.state_badge(s, machine.tags(s)) for s in final_states},
+            "diagram": diagram,
+            "documents": documents if isinstance(documents, list) else [],
+            "history": list(selectors.case_history(runtime=runtime)),
+            "members": [m for m in selectors.project_members(project=current.project, acting_only=True) if m != assignee],
+            "can_act": current.can_act,
+            "can_decide": current.can_act and (assignee is None or assignee == request.user or is_admin),
+            "assigned_elsewhere": assignee is not None and assignee != request.user,
+            "taking": f"Take this case over from {assignee.get_username()}?" if assignee is not None else "",
+            "can_check": current.can_act
+            and runtime.pending_by_user_id != request.user.pk
+            and (is_admin or current.membership.role in decisions.four_eyes_roles(config)),
+            "payload_text": payload_text,
+            "payload_error": payload_error,
+        },
+    )
+
+
+@login_required
+def case_detail(request, runtime_id):
+    current, runtime = _case_or_404(request, runtime_id)
+    return _case_page(request, current, runtime)
+
+
+# Page names for the fields a case action can refuse.
+FIELD_LABELS = {
+    "text": "Note",
+    "payload": "Event payload",
+    "name": "Event",
+    "payload.reason": "Reason",
+    "payload.comment": "Comment",
+    "reason": "Reason",
+}
+
+
+def _page_message(error: ServiceError) -> str:
+    """A refusal in the words of the page: field labels, not API paths."""
+    if not error.errors:
+        return error.message
+    details = " ".join(
+        f"{FIELD_LABELS.get(e.path, e.path)}: {e.message}" if e.path else e.message for e in error.errors
+    )
+    return details if error.message == "Validation error" else f"{error.message} {details}"
+
+
+def _form_version(request) -> int | None:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return None
+
+
+def _act(request, runtime_id, action, *, on_take_over=None):
+    """Runs a case action for the signed-in user; refusals come back as messages. A form
+    that does not say which version of the case it showed changes nothing."""
+    if request.method != "POST":
+        return redirect("cases:case", runtime_id=runtime_id)  # a bookmarked or reloaded action URL
+    current, runtime = _case_or_404(request, runtime_id)
+    if not current.can_act:
+        raise PermissionDenied("Viewers cannot act on cases.")
+    version = _form_version(request)
+    if version is None:
+        messages.error(request, MISSING_VERSION)
+        return redirect("cases:case", runtime_id=runtime.pk)
+    try:
+        message = action(current, runtime, version)
+    except decisions.TakeOverNeeded as error:
+        if on_take_over is not None:
+            return on_take_over(runtime, error)
+        messages.error(request, error.message)
+    except ServiceError as error:
+        if isinstance(error, ServicePermissionDenied):
+            raise PermissionDenied(error.message) from error
+        messages.error(request, _page_message(error))
+    else:
+        if message:
+            messages.success(request, message)
+    return redirect("cases:case", runtime_id=runtime.pk)
+
+
+def _reason_from(request) -> tuple[str, str]:
+    """The reason chosen from the list, else the one typed, and the optional comment."""
+    chosen = request.POST.get("reason", "").strip()
+    typed = request.POST.get("reason_other", "").strip()
+    return (chosen or typed), request.POST.get("comment", "").replace("\r\n", "\n").strip()
+
+
+@login_required
+def case_event(request, runtime_id):
+    if request.method != "POST":
+        return redirect("cases:case", runtime_id=runtime_id)
+    name = request.POST.get("name", "")
+    payload_text = request.POST.get("payload", "").strip()
+    current, runtime = _case_or_404(request, runtime_id)
+    if not current.can_act:
+        # Before the payload is read or a confirmation shown: a viewer is never asked to confirm
+        # something that would be refused anyway.
+        raise PermissionDenied("Viewers cannot act on cases.")
+    try:
+        payload = json_parse(payload_text) if payload_text else None
+    except ValueError as error:
+        # Shown again with the text as typed, so it can be corrected rather than retyped.
+        return _case_page(
+            request, current, runtime, payload_text=payload_text, payload_error=f"The payload is not valid JSON: {error}."
+        )
+    machine = machine_for(runtime.definition_version)
+    config = runtime.definition_version.config or {}
+    labels = decisions.event_labels(runtime.definition_version.statechart)
+    four_eyes = name in decisions.four_eyes_events(config)
+    final = any(c["final"] for c in selectors.case_event_choices(machine, runtime.state) if c["name"] == name)
+    asks_reason = runtime.is_open and name in decisions.reason_events(config, machine, runtime.state)
+    version = request.POST.get("version", "")
+    reason, comment = _reason_from(request)
+    if asks_reason and isinstance(payload, dict | None) and not reason:
+        # The reason page is also the confirmation of a final decision.
+        return render(
+            request,
+            "cases/decide_event.html",
+            {
+                "case": runtime,
+                "name": name,
+                "label": labels.get(name, name),
+                "payload": payload_text,
+                "version": version,
+                "reasons": decisions.reasons_for(config, name),
+                "final": final,
+                "four_eyes": four_eyes,
+                "error": "A reason is required for this decision." if request.POST.get("decided") else "",
+                "comment": comment,
+            },
+        )
+    if final and not four_eyes and not asks_reason and not request.POST.get("confirmed") and runtime.is_open:
+        return render(
+            request,
+            "cases/confirm_event.html",
+            {"case": runtime, "name": name, "label": labels.get(name, name), "payload": payload_text, "version": version},
+        )
+    if reason and isinstance(payload, dict | None):
+        payload = {**(payload or {}), "reason": reason, **({"comment": comment} if comment else {})}
+
+    def send(current, runtime, version):
+        result = workflow_send_event(
+            project=current.project,
+            runtime_id=runtime.pk,
+            name=name,
+            payload=payload,
+            actor=Actor(user=request.user),
+            expected_version=version,
+        )
+        updated = result.runtime
+        if updated.pending_event:
+            return f"Sent for a second approval: {labels.get(name, name)}. A different member must confirm it."
+        state = decisions.state_labels(updated.definition_version.statechart).get(updated.state, updated.state)
+        outcome = " and completed" if updated.status == RuntimeStatus.COMPLETED else ""
+        return f"Done: {name}. The case is now in state {state}{outcome}."
+
+    return _act(request, runtime_id, send)
+
+
+@login_required
+def case_assign_view(request, runtime_id):
+    choice = request.POST.get("assignee", "")
+    reassign = bool(request.POST.get("reassign"))
+    take_over = request.POST.get("confirmed") == "1"
+
+    def assign(current, runtime, version):
+        if reassign and not choice:
+            raise ServiceError("Choose the member to reassign the case to.")
+        if choice == "me":
+            assignee = request.user
+        elif choice:
+            assignee = selectors.acting_member_get(project=current.project, username=choice)
+            if assignee is None:
+                # One answer for unknown users and non-members, so names cannot be probed.
+                raise ServiceError("Cases can only be assigned to operators of this project.")
+        else:
+            assignee = None
+        updated = case_assign(
+            project=current.project,
+            runtime_id=runtime.pk,
+            assignee=assignee,
+            actor=Actor(user=request.user),
+            expected_version=version,
+            take_over=take_over,
+        )
+        return f"Assigned to {updated.assignee.get_username()}." if updated.assignee else "Case unassigned."
+
+    def confirm_take_over(runtime, error):
+        return render(
+            request,
+            "cases/confirm_take_over.html",
+            {
+                "case": runtime,
+                "assignee": choice,
+                "reassign": reassign,
+                "version": request.POST.get("version", ""),
+                "current_assignee": error.assignee_label,
+            },
+        )
+
+    return _act(request, runtime_id, assign, on_take_over=confirm_take_over)
+
+
+@login_required
+def case_note(request, runtime_id):
+    def note(current, runtime, version):
+        case_add_note(
+            project=current.project,
+            runtime_id=runtime.pk,
+            text=request.POST.get("text", ""),
+            actor=Actor(user=request.user),
+            expected_version=version,
+        )
+        return "Note added."
+
+    return _act(request, runtime_id, note)
+
+
+@login_required
+def case_decision_confirm(request, runtime_id):
+    def confirm(current, runtime, version):
+        result = decision_confirm(project=current.project, runtime_id=runtime.pk, actor=Actor(user=request.user), expected_version=version)
+        updated = result.runtime
+        state = decisions.state_labels(updated.definition_version.statechart).get(updated.state, updated.state)
+        return f"Second approval given. The case is now in state {state}."
+
+    return _act(request, runtime_id, confirm)
+
+
+@login_required
+def case_decision_return(request, runtime_id):
+    def send_back(current, runtime, version):
+        decision_return(
+            project=current.project,
+            runtime_id=runtime.pk,
+            actor=Actor(user=request.user),
+            reason=request.POST.get("reason", ""),
+            expected_version=version,
+        )
+        return "The decision was sent back; nothing of it was applied."
+
+    return _act(request, runtime_id, send_back)
