@@ -51,7 +51,8 @@ def queue_runtimes(*, queue: Queue, base_statuses: bool = True) -> QuerySet[Work
         WorkflowRuntime.objects.filter(condition, project_id=queue.project_id)
         .select_related("definition", "entity", "assignee")
         .only(
-            "id", "state", "status", "created_at", "updated_at", "tags",
+            "id", "state", "status", "created_at", "updated_at", "tags", "resolved_at",
+            "decided_by_label", "decided_at", "pending_event", "pending_by_label", "pending_at",
             "definition__key", "definition__name",
             "entity__display_name", "entity__correlation_id", "entity__kind", "entity__email",
             "assignee__username", "assignee__first_name", "assignee__last_name",

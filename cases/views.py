@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from workflows import decisions
 from workflows.actors import Actor
 from workflows.errors import OpenCaseExists, ServiceError
 from workflows.idempotency import idempotency_claim, idempotency_complete, request_fingerprint
@@ -75,6 +76,12 @@ def queue_detail(request, slug):
     # Invalid filter values are already left out (and reported) by the filter, so the count
     # and the rows both come from this one queryset.
     page = Paginator(case_filter.qs, PAGE_SIZE).get_page(_page_number(request.GET.get("page")))
+    # Labels from each workflow's newest version (already read above): no query per row.
+    labels = {pk: decisions.state_labels(version.statechart) for pk, version in versions.items()}
+    page.object_list = list(page.object_list)
+    for case in page.object_list:
+        case.outcome = decisions.case_outcome(case)
+        case.state_label = labels.get(case.definition_id, {}).get(case.state) or decisions.readable(case.state)
     target = manual_target(
         definitions=definitions,
         versions=versions,

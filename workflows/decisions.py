@@ -254,9 +254,10 @@ def history_row(runtime, actor, kind, **fields) -> HistoryEvent:
 
 
 def needs_second_approval(runtime, name: str, actor) -> bool:
-    """A four-eyes event sent by a person or an API key waits for a second member; the
-    system's own events (initialEvent, plugins) are applied."""
-    if actor.user is None and actor.api_key is None:
+    """A four-eyes event decided by a person waits for a second member. API keys and the
+    system are outside the people's rules: their events are applied (but while a person's
+    decision waits, they cannot confirm it by sending it: DecisionPending)."""
+    if actor.user is None:
         return False
     return name in four_eyes_events(runtime.definition_version.config)
 

@@ -27,6 +27,17 @@ VALID_FORM = {
 
 
 @pytest.fixture
+def without_four_eyes(demo_project):
+    """The demo KYB workflow with approval by one person (its definition asks for two)."""
+    from workflows.models import WorkflowDefinitionVersion
+
+    versions = WorkflowDefinitionVersion.objects.filter(definition__key="till_basic_kyb_demo")
+    for version in versions:
+        version.config = {k: v for k, v in version.config.items() if k != "fourEyes"}
+        version.save(update_fields=["config"])
+
+
+@pytest.fixture
 def viewer_client(demo_project):
     user = MembershipFactory(project=demo_project, user=UserFactory(username="view"), role=Role.VIEWER).user
     client = Client()
@@ -267,16 +278,16 @@ def test_event_button_moves_the_case(operator_client, demo_project):
     response = case_post(operator_client, runtime, "event", {"name": "revision", "reason": "Blurry passport"}, follow=True)
     runtime.refresh_from_db()
     assert runtime.state == "revision"
-    assert "Done: revision. The case is now in state Revision." in response.content.decode()
+    assert "Done: revision. The case is now in state Waiting for the applicant." in response.content.decode()
 
 
-def test_final_event_message_says_the_case_is_completed(operator_client, demo_project):
+def test_final_event_message_says_the_case_is_completed(operator_client, demo_project, without_four_eyes):
     runtime = start(demo_project)
     response = case_post(operator_client, runtime, "event", {"name": "approve", "confirmed": "1"}, follow=True)
     assert "The case is now in state Approved and completed." in response.content.decode()
 
 
-def test_final_event_asks_for_confirmation_first(operator_client, demo_project):
+def test_final_event_asks_for_confirmation_first(operator_client, demo_project, without_four_eyes):
     runtime = start(demo_project)
     response = case_post(operator_client, runtime, "event", {"name": "approve"})
     assert "Confirm approve" in response.content.decode()
@@ -400,7 +411,7 @@ def test_user_without_membership_is_told_so(db):
     assert "not a member of any project" in response.content.decode()
 
 
-def test_a_closed_case_keeps_showing_its_own_entity_after_a_later_case_renames_it(operator_client, demo_project):
+def test_a_closed_case_keeps_showing_its_own_entity_after_a_later_case_renames_it(operator_client, demo_project, without_four_eyes):
     first = start(demo_project, "same-id", "Old Name Ltd")
     case_post(operator_client, first, "event", {"name": "approve", "confirmed": "1"})
     start(demo_project, "same-id", "New Name Ltd")
@@ -429,7 +440,7 @@ def test_opening_an_action_address_directly_goes_to_the_case(operator_client, de
         assert (response.status_code, response["Location"]) == (302, f"/cases/{runtime.pk}/")
 
 
-def test_history_marks_the_completing_transition_and_shows_its_payload(operator_client, demo_project):
+def test_history_marks_the_completing_transition_and_shows_its_payload(operator_client, demo_project, without_four_eyes):
     runtime = start(demo_project)
     case_post(operator_client, runtime, "event", {"name": "approve", "confirmed": "1", "payload": '{"reason": "all documents fine"}'})
     html = operator_client.get(f"/cases/{runtime.pk}/").content.decode()
