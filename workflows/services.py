@@ -447,6 +447,11 @@ def _workflow_rerun(project, runtime, machine, context, config, actor, definitio
     previous_context = runtime.context
     from_state = runtime.state
     merged = engine.rerun_context(previous_context, context)
+    # What is stored is the merge, so it is what must fit the schema (a run's own context can
+    # fit while the merge does not, e.g. under maxProperties).
+    problems = context_errors(merged, runtime.definition_version.context_schema)
+    if problems:
+        raise ValidationFailed(problems, message="The case's context with this run merged in does not match the context schema")
     try:
         step = machine.send(runtime.state, runtime.context, "UPDATE_CONTEXT", {"context": merged})
     except engine.EngineError as error:

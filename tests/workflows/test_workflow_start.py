@@ -391,3 +391,20 @@ def test_rerun_with_the_seed_body_keeps_document_decisions_and_plugin_output(def
     assert again.context["documents"] == [{**passport, "decision": {"status": "approved"}}]
     assert again.context["pluginsOutput"] == {"registry": {"found": True}}
     assert again.context["entity"]["data"]["companyName"] == "Renamed"
+
+
+def test_a_rerun_whose_merge_would_break_the_schema_is_refused_and_changes_nothing(project, system_actor):
+    schema = {
+        "type": "object",
+        "maxProperties": 3,
+        "properties": {"entity": {"type": "object"}, "documents": {"type": "array"}},
+    }
+    DefinitionVersionFactory(definition__project=project, definition__key="tight", context_schema=schema)
+    first = workflow_start(
+        project=project, workflow_id="tight", context={**business_context(), "extra": 1}, actor=system_actor
+    ).runtime
+    with pytest.raises(ValidationFailed) as refused:
+        workflow_start(project=project, workflow_id="tight", context={**business_context(), "more": 2}, actor=system_actor)
+    assert refused.value.errors[0].path == "context"
+    first.refresh_from_db()
+    assert "more" not in first.context and first.history.count() == 1
