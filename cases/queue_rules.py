@@ -98,7 +98,7 @@ def queue_errors(
             errors.append(
                 FieldError(
                     "entity_kind",
-                    f"A {kind_label} queue cannot show cases of {', '.join(map(definition_label, unable))}: "
+                    f"{'An' if kind_label[:1].lower() in 'aeiou' else 'A'} {kind_label} queue cannot show cases of {', '.join(map(definition_label, unable))}: "
                     f"{'its' if len(unable) == 1 else 'their'} context schema (entity.type) does not allow "
                     f"{entity_kind} entities.",
                 )

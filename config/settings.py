@@ -126,6 +126,8 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Every failed login kept (admin: Axes, access failures), also after an unlock or a right password.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "config.views.locked_out"
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 # How many proxies in front of the server append to X-Forwarded-For (0: none is trusted and

@@ -106,3 +106,14 @@ def test_an_administrator_unlocks_a_user_with_the_reset_command(operator_user, s
     fail(client, settings.AXES_FAILURE_LIMIT)
     call_command("axes_reset_username", "olga")
     assert log_in(client, "right-password").status_code == 302
+
+
+def test_failed_logins_stay_on_record_after_an_unlock_and_a_right_password(operator_user, settings):
+    from axes.models import AccessFailureLog
+
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    fail(client, settings.AXES_FAILURE_LIMIT)
+    call_command("axes_reset_username", "olga")
+    assert log_in(client, "right-password").status_code == 302
+    failures = AccessFailureLog.objects.filter(username="olga", ip_address="203.0.113.7")
+    assert failures.count() == settings.AXES_FAILURE_LIMIT

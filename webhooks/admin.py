@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 
-from .models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription, WebhookTarget
+from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription, WebhookTarget
 from .services import webhook_delivery_retry, webhook_target_resume
 from .targets import url_problem
 
@@ -52,7 +52,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_filter = ["project", "status", "event"]
     search_fields = ["url", "runtime__id"]
     list_select_related = ["project"]
-    fields = ["project", "runtime", "event", "sequence", "url", "status", "attempt_count", "next_attempt_at", "delivered_at", "created_at", "body"]
+    fields = ["project", "runtime", "event", "sequence", "waiting_for", "url", "status", "attempt_count", "next_attempt_at", "delivered_at", "created_at", "body"]
     readonly_fields = fields
     inlines = [WebhookAttemptInline]
     actions = ["retry_now"]
@@ -62,6 +62,20 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
+
+    @admin.display(description="waiting for")
+    def waiting_for(self, obj):
+        """A pending delivery held back because an earlier one of its case to its URL is pending."""
+        earlier = obj.sequence and obj.status == DeliveryStatus.PENDING and (
+            WebhookDelivery.objects.filter(
+                runtime_id=obj.runtime_id, url=obj.url, status=DeliveryStatus.PENDING, sequence__lt=obj.sequence
+            )
+            .order_by("sequence")
+            .first()
+        )
+        if not earlier:
+            return "-"
+        return f"event {earlier.sequence} ({earlier.event}) of this case to this URL, still pending: this one is sent after it"
 
     @admin.action(description="Send the selected deliveries again now")
     def retry_now(self, request, queryset):

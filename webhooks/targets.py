@@ -10,7 +10,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-PRIVATE_MESSAGE = "Private, loopback and link-local addresses are not accepted as webhook targets."
+PRIVATE_MESSAGE = (
+    "Private, loopback and link-local addresses are not accepted as webhook targets "
+    "(for local development, set WEBHOOK_ALLOW_PRIVATE_TARGETS=true for the server, its worker and the command)."
+)
 # IPv6 ranges that carry an IPv4 address (NAT64, 6to4, the deprecated IPv4-compatible form)
 # and the IPv4 special-purpose block: Python's is_global does not rule all of them out.
 EMBEDDING_NETWORKS = [

@@ -37,6 +37,9 @@ def idempotency_claim(*, project: Project, key: str, body) -> Claim:
     one rolls back, the other one does the work."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ServiceError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.", status_code=400)
+    if "," in key:
+        # Two Idempotency-Key headers reach us joined by a comma: which one was meant is unknown.
+        raise ServiceError("Idempotency-Key must be sent once and cannot contain a comma.", status_code=400)
     fingerprint = request_fingerprint(body)
     claim = secrets.token_hex(16)
     IdempotencyRecord.objects.bulk_create(

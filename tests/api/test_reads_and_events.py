@@ -211,3 +211,10 @@ def test_event_the_definition_cannot_process_is_422_and_the_case_shows_failed(ap
     kinds = [row["type"] for row in api.get(f"/api/v1/external/workflows/{runtime_id}/history").json()["data"]]
     assert "workflow.failed" in kinds
     assert api.post(f"/api/v1/external/workflows/{runtime_id}/event", {"name": "reject"}).status_code == 409
+
+
+@pytest.mark.parametrize("name, first, second", [("status", "active", "completed"), ("state", "a", "b"), ("entityId", "a", "b")])
+def test_a_list_filter_given_twice_is_refused_with_its_name(api, name, first, second):
+    response = api.client.get(f"/api/v1/external/workflows?{name}={first}&{name}={second}", headers=api.headers())
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"path": name, "message": "Give this filter once (it takes one value)."}]

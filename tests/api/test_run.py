@@ -270,3 +270,10 @@ def test_context_schema_errors_speak_like_the_built_in_checks(api):
         {"path": "context.entity.data.additionalInfo.mainRepresentative.email", "message": "Must be a valid email."},
         {"path": "context.entity.data.country", "message": "Must be a string."},
     ]
+
+
+def test_two_idempotency_keys_joined_by_a_comma_are_refused_and_write_nothing(api):
+    response = api.run(headers={"Idempotency-Key": "x1,x2"})
+    assert response.status_code == 400
+    assert "sent once" in response.json()["message"]
+    assert row_counts() == (0, 0, 0, 0)

@@ -72,3 +72,15 @@ def test_staff_who_may_only_view_deliveries_cannot_send_them_again(client, api, 
     )
     assert "You may not send deliveries again." in response.content.decode()
     assert WebhookDelivery.objects.get().status == DeliveryStatus.FAILED
+
+
+def test_a_delivery_held_back_by_an_earlier_one_says_so_on_its_page(admin_client, api, receiver):
+    receiver.statuses = [503]
+    runtime_id = api.run(run_body(receiver.url())).json()["workflowRuntimeId"]
+    api.post(f"/api/v1/external/workflows/{runtime_id}/event", {"name": "DEEP_MERGE_CONTEXT", "payload": {"newContext": {"x": 1}}})
+    from .conftest import run_worker
+
+    run_worker()
+    held = WebhookDelivery.objects.get(sequence=2)
+    page = admin_client.get(reverse("admin:webhooks_webhookdelivery_change", args=[held.pk])).content.decode()
+    assert "event 1 (workflow.created) of this case to this URL, still pending" in page

@@ -56,4 +56,10 @@ class RuntimeFilter(django_filters.FilterSet):
         empty = [name for name in self.filters if name in self.data and self.data.get(name, "").strip() == ""]
         for name in empty:
             self.form.add_error(name, "Must not be empty.")
-        return valid and not empty
+        # `?status=active&status=completed` would silently mean the last one only.
+        repeated = [
+            name for name in self.filters if name not in empty and hasattr(self.data, "getlist") and len(self.data.getlist(name)) > 1
+        ]
+        for name in repeated:
+            self.form.add_error(name, "Give this filter once (it takes one value).")
+        return valid and not empty and not repeated
