@@ -218,6 +218,7 @@ class HistoryKind(models.TextChoices):
     RERUN = "workflow.rerun", "Started again (context replaced)"
     TRANSITION = "workflow.transition", "State changed"
     CONTEXT_CHANGED = "workflow.context_changed", "Context changed"
+    EVENT = "workflow.event", "Event received (no change)"
     FAILED = "workflow.failed", "Failed (the definition could not process an event)"
     ASSIGNED = "case.assigned", "Assigned"
     UNASSIGNED = "case.unassigned", "Unassigned"

@@ -657,6 +657,12 @@ def event_apply(*, project, runtime, machine, name, payload, actor, before=(), p
     rows = _transition_rows(runtime, actor, step.transitions)
     if rows and not step.context_changed:
         rows[0].payload = payload or {}
+    if not rows and not step.context_changed:
+        # Handled without moving or changing anything (a targetless transition): still on
+        # record, with what was sent.
+        rows = [
+            _history(runtime, actor, HistoryKind.EVENT, event_name=name, from_state=from_state, to_state=from_state, payload=payload or {})
+        ]
     history += rows + dropped
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)

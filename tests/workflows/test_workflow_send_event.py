@@ -233,3 +233,12 @@ def test_an_event_cannot_move_the_case_to_another_entity(runtime, name, payload,
     assert path in [e.path for e in raised.value.errors]
     runtime.refresh_from_db()
     assert runtime.context["entity"]["id"] == "biz-1" and runtime.context["entity"]["type"] == "business"
+
+
+def test_an_event_that_moves_nothing_is_still_recorded_with_its_payload(project, system_actor):
+    statechart = {"id": "notes", "initial": "open", "states": {"open": {"on": {"remark": {}, "close": "closed"}}, "closed": {"type": "final"}}}
+    DefinitionVersionFactory(definition__project=project, definition__key="notes", statechart=statechart)
+    runtime = workflow_start(project=project, workflow_id="notes", context=business_context(), actor=system_actor).runtime
+    workflow_send_event(project=project, runtime_id=runtime.pk, name="remark", payload={"text": "seen"}, actor=system_actor)
+    row = runtime.history.order_by("-created_at", "-pk").first()
+    assert (row.kind, row.event_name, row.payload, row.to_state) == (HistoryKind.EVENT, "remark", {"text": "seen"}, "open")
