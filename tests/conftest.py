@@ -1,3 +1,6 @@
+import os
+import time
+
 import pytest
 
 from projects.models import Role
@@ -16,6 +19,58 @@ def _plain_http():
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+
+
+def pytest_runtest_setup(item):
+    """Name each PostgreSQL session after the test that opened it (libpq reads PGAPPNAME when a
+    connection opens; subprocesses inherit it), so a connection left open is traceable."""
+    os.environ["PGAPPNAME"] = f"pytest {item.nodeid.removeprefix('tests/')}"[:63]
+
+
+LEFTOVER_SESSION_WAIT_SECONDS = 5
+
+
+def _other_sessions(connection):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, application_name, backend_start, state, query FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchall()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, and at the end, before the test database is dropped, no other session
+    may still use it: PostgreSQL refuses to drop a database in use, and it is left behind. A
+    session still there after a few seconds (a process or thread may take a moment to close
+    its connection) fails the run, named after the test that opened it, and is then ended so
+    that the database is dropped all the same."""
+    yield
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        deadline = time.monotonic() + LEFTOVER_SESSION_WAIT_SECONDS
+        while (others := _other_sessions(connection)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not others:
+            return
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [[row[0] for row in others]])
+        except DatabaseError:
+            pass  # not allowed to: the database stays behind, and the failure below says why
+    sessions = "\n".join(
+        f"  pid {pid}, {name or 'no application_name'!r}, since {started}, {state}, last query: {query[:200]!r}"
+        for pid, name, started, state, query in others
+    )
+    pytest.fail(
+        f"{len(others)} other session(s) still used the test database {connection.settings_dict['NAME']!r} at the end"
+        f" of the tests: a connection left open by a thread, a subprocess or a server.\n{sessions}",
+        pytrace=False,
+    )
 
 
 @pytest.fixture

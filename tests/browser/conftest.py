@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connections
 
 from projects.models import Role
 from projects.services import membership_set
@@ -15,6 +16,20 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def playwright(django_db_setup, playwright):
+    """pytest-playwright's, closing the database connections opened while it ran before it stops.
+
+    While Playwright's sync API is started, its event loop counts as running in this thread, and
+    Django (asgiref's Local) then gives the thread a second set of database connections: the
+    browser tests and any later test in the same worker use a second connection, which
+    pytest-django never closed, so PostgreSQL refused to drop the test database. Asking for
+    `django_db_setup` first makes Playwright (and the browser, with its keep-alive requests to
+    the live server) stop before the test database is dropped."""
+    yield playwright
+    connections.close_all()
 
 
 @pytest.fixture(scope="session")
