@@ -337,3 +337,21 @@ def test_introspection_reports_names_initial_finality_and_edges():
     assert (m.initial_state, m.state_names) == ("a", ["a", "b", "z"])
     assert (m.is_final("z"), m.is_final("a")) == (True, False)
     assert m.edges() == [("a", "go", "b"), ("a", None, "z")]
+
+
+@pytest.mark.parametrize(
+    "event, payload",
+    [("nothing", None), ("UPDATE_CONTEXT", {"context": {"p": {"q": [1]}}}), ("DEEP_MERGE_CONTEXT", {"newContext": {"p": {"q": [1]}}})],
+)
+def test_returned_context_shares_nothing_with_the_callers_context_or_payload(event, payload):
+    """The engine copies what it returns (a fast JSON copy, not copy.deepcopy): changing any
+    nested part of the result changes neither the caller's context nor its payload."""
+    context = {"l": [{"x": 1}], "o": {"k": (1, 2)}, "s": "text", "n": None, "f": 1.5, "b": True}
+    before = copy.deepcopy((context, payload))
+    result = machine({"a": {}}).send("a", context, event, payload)
+    result.context["l"][0]["x"] = 99
+    result.context["l"].append(2)
+    result.context["o"]["k"] = "changed"
+    if "p" in result.context:
+        result.context["p"]["q"].append(2)
+    assert (context, payload) == before

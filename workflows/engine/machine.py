@@ -181,12 +181,26 @@ class Machine:
             status="completed" if state in self._final else "active",
             tags=list(self._tags[state]),
             next_events=list(self._next_events[state]),
-            context=copy.deepcopy(context),
+            context=_copy_json(context),
             handled=handled,
             refusal=refusal,
             transitions=list(transitions),
             context_changed=changed,
         )
+
+
+def _copy_json(value):
+    """A deep copy of a JSON value, several times faster than copy.deepcopy (every step
+    returns one): dicts and lists are rebuilt, immutable scalars kept, anything else (a
+    tuple, a subclass) goes to copy.deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy_json(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy_json(item) for item in value]
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 def _check_context(context) -> dict:
@@ -203,7 +217,8 @@ def _apply_builtin(event_name: str, payload, context: dict) -> dict:
             raise InvalidEventPayload('UPDATE_CONTEXT needs {"context": {...}}')
         # XState v4's assign() merges the returned object over the context one level deep
         # (Object.assign({}, context, result)): keys left out are kept.
-        return {**copy.deepcopy(context), **copy.deepcopy(payload["context"])}
+        # Shallow here: _result() deep-copies the context it returns.
+        return {**context, **payload["context"]}
     new_context = payload.get("newContext")
     if not isinstance(new_context, dict):
         raise InvalidEventPayload('DEEP_MERGE_CONTEXT needs {"newContext": {...}}')
