@@ -125,8 +125,22 @@ def _extension_events(extensions) -> set[str]:
             for action in ("successAction", "errorAction"):
                 if isinstance(plugin.get(action), str):
                     names.add(plugin[action])
-    names.update(HOOK_EVENT.findall(repr(extensions)))
+    for text in _strings(extensions):
+        names.update(HOOK_EVENT.findall(text))
     return names
+
+
+def _strings(value):
+    """Every string inside a JSON value (a hook URL may sit anywhere in a plugin)."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            yield current
+        elif isinstance(current, dict):
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
 
 
 def system_event_names(config, extensions) -> set[str]:

@@ -144,6 +144,31 @@ def test_plugin_callback_actions_are_not_operator_events(runtime, operator_actor
         send(runtime, "approve", operator_actor)
 
 
+def test_an_event_named_at_the_end_of_a_hook_url_is_not_an_operator_event(runtime, operator_actor):
+    callback = "{secret.APP_API_URL}/api/v1/external/workflows/{workflowRuntimeId}/hook/approve"
+    WorkflowDefinitionVersion.objects.filter(pk=runtime.definition_version_id).update(
+        extensions={"apiPlugins": [{"name": "kyc", "stateNames": ["review"], "request": {"callbackUrl": callback}}]}
+    )
+    with pytest.raises(NotAnOperatorEvent):
+        send(runtime, "approve", operator_actor)
+
+
+def test_display_names_label_states_and_events_and_pass_validation():
+    from workflows.decisions import event_labels, state_labels
+    from workflows.engine import validate_definition
+
+    statechart = {
+        "initial": "review",
+        "states": {
+            "review": {"displayName": "Under review", "on": {"approve": {"target": "done", "displayName": "Approve the company"}}},
+            "done": {"type": "final", "meta": {"label": "Approved"}},
+        },
+    }
+    assert validate_definition(statechart) == []
+    assert state_labels(statechart) == {"review": "Under review", "done": "Approved"}
+    assert event_labels(statechart) == {"approve": "Approve the company"}
+
+
 def test_a_rejected_case_shows_the_rejection_and_who_decided(runtime, operator_actor):
     send(runtime, "reject", operator_actor, {"reason": "Fraud"})
     runtime.refresh_from_db()

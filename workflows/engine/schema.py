@@ -7,7 +7,7 @@ __all__ = ["STATECHART_SCHEMA", "UNSUPPORTED_ROOT_KEYS", "STATE_KEYS"]
 # Keys that would make XState behave in ways the engine does not model; extra keys that only
 # describe the machine (id, predictableActionArguments, context, description, ...) are allowed.
 UNSUPPORTED_ROOT_KEYS = ("on", "always", "after", "invoke", "entry", "exit", "activities", "type", "tags", "history")
-STATE_KEYS = ("tags", "meta", "on", "always", "type", "description", "id")
+STATE_KEYS = ("tags", "meta", "on", "always", "type", "description", "displayName", "id")
 
 _TRANSITION_OBJECT = {
     "type": "object",
@@ -15,6 +15,9 @@ _TRANSITION_OBJECT = {
         "target": {"type": "string", "minLength": 1},
         "cond": {"$ref": "#/$defs/guard"},
         "description": {"type": "string"},
+        # Shown instead of the event name on the pages (Ballerine's back office reads them too).
+        "displayName": {"type": "string"},
+        "meta": {"type": "object"},
     },
     "additionalProperties": False,
 }
@@ -50,6 +53,7 @@ STATECHART_SCHEMA = {
                 },
                 "meta": {"type": "object"},
                 "description": {"type": "string"},
+                "displayName": {"type": "string"},
                 "id": {"type": "string"},
                 # "" is XState's eventless event and "*" its wildcard: neither is an event name here.
                 "on": {
