@@ -49,16 +49,17 @@ def error_responses(*codes):
         401: "Missing, invalid, revoked or expired API key",
         404: "Not found in the caller's project",
         405: "Method not allowed",
-        409: "The workflow is completed",
+        409: "The workflow is completed or failed, or a decision on it awaits a second approval",
+        411: "A chunked body this server cannot read: send Content-Length",
         413: "Body over the limit",
         415: "Not JSON",
         422: "Idempotency-Key reused with another body, or the definition cannot process the input",
-        429: "Throttled",
+        429: "Throttled (the Retry-After header says when to try again)",
     }
     return {code: OpenApiResponse(ERROR_SCHEMA, description=descriptions[code]) for code in codes}
 
 
-COMMON_ERRORS = (401, 404, 405, 429)
+COMMON_ERRORS = (401, 404, 405, 411, 429)
 
 
 def actor_for(request) -> Actor:
