@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.throttling import BaseThrottle
 
@@ -104,6 +105,37 @@ def count_request(cache, key: str, timeout: int) -> int:
     return value
 
 
+# Both counters of a request in one Redis round trip, as count_request() counts them: the
+# burst first, the sustained window only if the burst allows the request. Atomic (a script),
+# and a new counter gets its expiry in the same step. Returns {burst count, sustained count
+# or -1}.
+REDIS_COUNT_SCRIPT = """
+local burst = redis.call('INCR', KEYS[1])
+if burst == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if burst > tonumber(ARGV[3]) then return {burst, -1} end
+local sustained = redis.call('INCR', KEYS[2])
+if sustained == 1 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
+return {burst, sustained}
+"""
+
+
+_redis_count_script = None
+
+
+def count_request_redis(cache: RedisCache, burst_key, burst_timeout, sustained_key, sustained_timeout, burst_limit):
+    """(burst count, sustained count or None when the burst refused the request)."""
+    global _redis_count_script
+    client = cache._cache.get_client(write=True)  # Django writes every counter to its first server
+    if _redis_count_script is None:
+        _redis_count_script = client.register_script(REDIS_COUNT_SCRIPT)  # EVALSHA, loaded when missing
+    burst, sustained = _redis_count_script(
+        keys=[cache.make_and_validate_key(burst_key), cache.make_and_validate_key(sustained_key)],
+        args=[burst_timeout, sustained_timeout, burst_limit],
+        client=client,
+    )
+    return int(burst), (None if int(sustained) < 0 else int(sustained))
+
+
 class ApiKeyRateThrottle(BaseThrottle):
     """Sustained rate and burst per API key; 429 with `Retry-After` over either."""
 
@@ -128,11 +160,22 @@ class ApiKeyRateThrottle(BaseThrottle):
         now = self.timer()
         second = int(now)
         burst_key = self.key_format.format(pk=api_key.pk, window=1, index=second)
+        index = int(now // limits.window)
+        sustained_key = self.key_format.format(pk=api_key.pk, window=limits.window, index=index)
+        if isinstance(cache, RedisCache):
+            burst, sustained = count_request_redis(
+                cache, burst_key, 1 + COUNTER_GRACE_SECONDS, sustained_key, limits.window + COUNTER_GRACE_SECONDS, limits.burst
+            )
+            if sustained is None:
+                self.retry_after = 1
+                return False
+            if sustained > limits.rate:
+                self.retry_after = max(1, math.ceil((index + 1) * limits.window - now))
+                return False
+            return True
         if count_request(cache, burst_key, 1 + COUNTER_GRACE_SECONDS) > limits.burst:
             self.retry_after = 1  # the next second
             return False
-        index = int(now // limits.window)
-        sustained_key = self.key_format.format(pk=api_key.pk, window=limits.window, index=index)
         if count_request(cache, sustained_key, limits.window + COUNTER_GRACE_SECONDS) > limits.rate:
             self.retry_after = max(1, math.ceil((index + 1) * limits.window - now))
             return False
