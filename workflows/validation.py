@@ -21,6 +21,7 @@ from .config_schema import (
     definition_key_in_run_message,
     run_config_validator,
 )
+from .engine.plugins import plugin_declaration_problems
 from .errors import FieldError, ValidationFailed
 from .json_values import json_value_errors
 from .models import EntityKind
@@ -266,6 +267,10 @@ def definition_errors(*, statechart, context_schema, config, extensions=None) ->
     errors += [FieldError(path, message) for path, message in config_reference_errors(config, statechart)]
     if extensions is not None and not isinstance(extensions, dict):
         errors.append(FieldError("extensions", "Must be an object."))
+    errors += [
+        FieldError(p.path, p.message)
+        for p in plugin_declaration_problems(extensions, statechart, url_check=url_problem)
+    ]
     if isinstance(config, dict) and isinstance(statechart, dict):
         initial_event = config.get("initialEvent")
         states = statechart.get("states")
