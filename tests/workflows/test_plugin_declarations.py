@@ -337,6 +337,13 @@ def test_an_iterative_plugin_naming_no_api_or_child_plugin_is_refused():
     ]
 
 
+def test_an_action_plugin_name_that_is_not_a_string_is_refused_at_its_path():
+    plugin = {"pluginKind": "iterative", "name": "each", "actionPluginName": ["registry"], "stateNames": ["review"], "iterateOn": []}
+    assert problems({"commonPlugins": [plugin]}) == [
+        ("extensions.commonPlugins[0].actionPluginName", "This field is required (the name of an api or child plugin).")
+    ]
+
+
 def test_an_iterative_plugin_without_iterate_on_is_refused():
     plugin = {"pluginKind": "iterative", "name": "each", "actionPluginName": "registry", "stateNames": ["review"]}
     [(path, _)] = problems({"apiPlugins": [api_plugin()], "commonPlugins": [plugin]})

@@ -129,7 +129,9 @@ class _Checker:
         actions_of_iteratives = {
             plugin.get("actionPluginName")
             for plugin in lists.get("commonPlugins", [])
-            if isinstance(plugin, dict) and plugin.get("pluginKind") == "iterative"
+            if isinstance(plugin, dict)
+            and plugin.get("pluginKind") == "iterative"
+            and isinstance(plugin.get("actionPluginName"), str)
         }
         for index, plugin in enumerate(lists.get("apiPlugins", [])):
             self._api_plugin(plugin, f"extensions.apiPlugins[{index}]", actions_of_iteratives)
