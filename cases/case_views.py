@@ -77,6 +77,10 @@ def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
     is_admin = _is_admin(request, current)
     assignee = runtime.assignee
     config = runtime.definition_version.config or {}
+    # The newest rows; `?history=all` shows every row (a long-running case has hundreds).
+    history, history_older = selectors.case_history(
+        runtime=runtime, limit=None if request.GET.get("history") == "all" else selectors.CASE_HISTORY_ROWS
+    )
     return render(
         request,
         "cases/case.html",
@@ -95,7 +99,8 @@ def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
             "final_badges": {s: decisions.state_badge(s, machine.tags(s)) for s in final_states},
             "diagram": diagram,
             "documents": documents if isinstance(documents, list) else [],
-            "history": list(selectors.case_history(runtime=runtime)),
+            "history": history,
+            "history_older": history_older,
             "members": [m for m in selectors.project_members(project=current.project, acting_only=True) if m != assignee],
             "can_act": current.can_act,
             "can_decide": current.can_act and (assignee is None or assignee == request.user or is_admin),

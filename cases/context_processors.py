@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 from workflows.models import EntityKind
 
 from .current import current_project
-from .selectors import queue_counts, queue_list
+from .selectors import count_label, queue_counts, queue_list
 
 MENU_GROUPS = ((EntityKind.BUSINESS, "Businesses"), (EntityKind.INDIVIDUAL, "Individuals"))
 
@@ -21,7 +21,7 @@ def navigation(request):
     queues = queue_list(project=current.project)
     counts = queue_counts(project=current.project, queues=queues)
     menu = [
-        (label, [(queue, counts[queue.pk]) for queue in queues if queue.entity_kind == kind])
+        (label, [(queue, count_label(counts[queue.pk])) for queue in queues if queue.entity_kind == kind])
         for kind, label in MENU_GROUPS
     ]
     return {"current": current, "queue_menu": [group for group in menu if group[1]]}

@@ -1,12 +1,15 @@
 """Reads for the operators' pages, always scoped to the current project."""
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from projects.models import ACTING_ROLES, Membership, Project
 from workflows.models import RuntimeStatus, WorkflowDefinitionVersion, WorkflowRuntime
 from workflows.services import entity_display_name, state_outcome
 
 from .models import Queue
+from .pagination import COUNT_CAP
 
 
 def queue_list(*, project: Project) -> list[Queue]:
@@ -19,7 +22,7 @@ def queue_get(*, project: Project, slug: str) -> Queue | None:
 
 def queue_condition(queue: Queue) -> Q:
     """The runtimes a queue shows, as one condition (used for rows and for menu counts)."""
-    condition = Q(entity__kind=queue.entity_kind, definition__in=[d.pk for d in queue.definitions.all()])
+    condition = Q(entity_kind=queue.entity_kind, definition__in=[d.pk for d in queue.definitions.all()])
     if queue.statuses:
         condition &= Q(status__in=queue.statuses)
     if queue.states:
@@ -28,21 +31,36 @@ def queue_condition(queue: Queue) -> Q:
 
 
 def queue_counts(*, project: Project, queues: list[Queue]) -> dict[int, int]:
-    """Open cases per queue, all counted in one query."""
+    """Open cases per queue, all counted in one query, each count stopping after COUNT_CAP + 1
+    rows (shown as "10,000+") so that no page pays for counting a million cases."""
     if not queues:
         return {}
-    aggregates = {
-        f"q{queue.pk}": Count("pk", filter=queue_condition(queue) & Q(status=RuntimeStatus.ACTIVE))
-        for queue in queues
-    }
-    counts = WorkflowRuntime.objects.filter(project=project).aggregate(**aggregates)
-    return {queue.pk: counts[f"q{queue.pk}"] for queue in queues}
+    parts, params = [], []
+    for n, queue in enumerate(queues):
+        rows = WorkflowRuntime.objects.filter(
+            queue_condition(queue), project=project, status=RuntimeStatus.ACTIVE
+        ).order_by().values("pk")[: COUNT_CAP + 1]
+        try:
+            sql, sql_params = rows.query.sql_with_params()
+        except EmptyResultSet:  # a queue without workflows
+            parts.append("0")
+            continue
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS q{n})")
+        params.extend(sql_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        counts = cursor.fetchone()
+    return {queue.pk: count for queue, count in zip(queues, counts)}
+
+
+def count_label(count: int) -> str:
+    return f"{COUNT_CAP:,}+" if count > COUNT_CAP else str(count)
 
 
 def queue_runtimes(*, queue: Queue, base_statuses: bool = True) -> QuerySet[WorkflowRuntime]:
     """The queue's cases with everything a row shows. With `base_statuses=False` the queue's
     status restriction is left to the page's filter."""
-    condition = Q(entity__kind=queue.entity_kind, definition__in=[d.pk for d in queue.definitions.all()])
+    condition = Q(entity_kind=queue.entity_kind, definition__in=[d.pk for d in queue.definitions.all()])
     if base_statuses and queue.statuses:
         condition &= Q(status__in=queue.statuses)
     if queue.states:
@@ -98,8 +116,17 @@ def case_get(*, project: Project, runtime_id) -> WorkflowRuntime | None:
     )
 
 
-def case_history(*, runtime: WorkflowRuntime):
-    return runtime.history.select_related("actor_user").order_by("-created_at", "-id")
+CASE_HISTORY_ROWS = 50
+
+
+def case_history(*, runtime: WorkflowRuntime, limit: int | None = CASE_HISTORY_ROWS) -> tuple[list, bool]:
+    """The newest `limit` history rows (all with None), newest first, and whether there are
+    older ones (one query: a row more than shown is read to know)."""
+    rows = runtime.history.select_related("actor_user").order_by("-created_at", "-id")
+    if limit is None:
+        return list(rows), False
+    rows = list(rows[: limit + 1])
+    return rows[:limit], len(rows) > limit
 
 
 def case_queue(*, project: Project, runtime: WorkflowRuntime) -> Queue | None:

@@ -3,7 +3,6 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,6 +17,7 @@ from workflows.services import workflow_start
 from . import selectors
 from .current import current_project, switch_project
 from .filters import CaseFilter
+from .pagination import CappedPaginator, page_rows
 from .manual import context_from_form, form_path, input_schema_of, manual_target
 from .schema_forms import SchemaForm, entity_input_schema
 
@@ -75,10 +75,11 @@ def queue_detail(request, slug):
     )
     # Invalid filter values are already left out (and reported) by the filter, so the count
     # and the rows both come from this one queryset.
-    page = Paginator(case_filter.qs, PAGE_SIZE).get_page(_page_number(request.GET.get("page")))
+    wanted = _page_number(request.GET.get("page"))
+    page = CappedPaginator(case_filter.qs, PAGE_SIZE, wanted_page=wanted).get_page(wanted)
     # Labels from each workflow's newest version (already read above): no query per row.
     labels = {pk: decisions.state_labels(version.statechart) for pk, version in versions.items()}
-    page.object_list = list(page.object_list)
+    page.object_list = page_rows(page)
     for case in page.object_list:
         case.outcome = decisions.case_outcome(case)
         case.state_label = labels.get(case.definition_id, {}).get(case.state) or decisions.readable(case.state)

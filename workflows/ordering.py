@@ -9,4 +9,7 @@ class StableOrderingFilter(django_filters.OrderingFilter):
     def filter(self, qs, value):
         if value in EMPTY_VALUES:
             return qs
-        return qs.order_by(*(self.get_ordering_value(param) for param in value), "-pk")
+        ordering = [self.get_ordering_value(param) for param in value]
+        # The tie-breaker goes the way of the first key, so one index (key, id) serves the
+        # whole order in either direction.
+        return qs.order_by(*ordering, "-pk" if ordering[0].startswith("-") else "pk")

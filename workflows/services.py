@@ -413,6 +413,7 @@ def workflow_start(
         definition_id=definition_version.definition_id,
         definition_version=definition_version,
         entity=entity,
+        entity_kind=entity.kind,
         config=run_config,
         created_by_user=actor.user,
         created_by_api_key=actor.api_key,

@@ -105,7 +105,7 @@ def test_list_is_paginated_with_total_and_pages(api):
     for i in range(5):
         start(api, f"e{i}")
     body = api.get(LIST_URL, {"limit": 2, "page": 3}).json()
-    assert body["meta"] == {"total": 5, "page": 3, "limit": 2, "pages": 3}
+    assert body["meta"] == {"total": 5, "page": 3, "limit": 2, "pages": 3, "nextCursor": None}
     assert len(body["data"]) == 1
 
 

@@ -1,11 +1,67 @@
+import base64
+import json
 import re
 
-from rest_framework.exceptions import ValidationError
+from django.db.models import Q
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+# From this offset on, a page's ids are found first (on an index alone), then only its rows
+# are read with their joins, instead of joining every skipped row.
+IDS_FIRST_OFFSET = 500
+
+
+def _ordering(queryset) -> list[tuple[str, bool]]:
+    """The queryset's order as (field, descending) pairs, ending with the primary key."""
+    names = [str(name) for name in (queryset.query.order_by or queryset.model._meta.ordering)]
+    pairs = [(name.lstrip("-"), name.startswith("-")) for name in names]
+    pairs = [("id" if name == "pk" else name, desc) for name, desc in pairs]
+    if not pairs or pairs[-1][0] != "id":
+        pairs.append(("id", pairs[0][1] if pairs else True))
+    return pairs
+
+
+def encode_cursor(queryset, row) -> str:
+    ordering = _ordering(queryset)
+    values = [queryset.model._meta.get_field(name).value_to_string(row) for name, _ in ordering]
+    raw = json.dumps({"o": [("-" if desc else "") + name for name, desc in ordering], "v": values}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def after_cursor(queryset, cursor: str):
+    """The rows after `cursor` in the queryset's order (keyset pagination)."""
+    ordering = _ordering(queryset)
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        names, values = raw["o"], raw["v"]
+        if names != [("-" if desc else "") + name for name, desc in ordering] or len(values) != len(ordering):
+            raise ValidationError({"cursor": ["This cursor belongs to another order or filter; start again without it."]})
+        parsed = [queryset.model._meta.get_field(name).to_python(value) for (name, _), value in zip(ordering, values)]
+    except ValidationError:
+        raise
+    except Exception as error:  # anything not made by encode_cursor
+        raise ValidationError({"cursor": ["Not a cursor this API gave out."]}) from error
+    after = Q()
+    for i, (name, desc) in enumerate(ordering):
+        step = Q(**{f"{name}__{'lt' if desc else 'gt'}": parsed[i]})
+        for j, (earlier, _) in enumerate(ordering[:i]):
+            step &= Q(**{earlier: parsed[j]})
+        after |= step
+    first, first_desc = ordering[0]
+    # The bound on the first key alone lets an index on (key, id) start at the cursor.
+    bound = Q(**{f"{first}__{'lte' if first_desc else 'gte'}": parsed[0]})
+    return queryset.filter(bound).filter(after)
+
+
+def page_rows(queryset, bottom: int, size: int) -> list:
+    if bottom < IDS_FIRST_OFFSET:
+        return list(queryset[bottom : bottom + size])
+    ids = list(queryset.values_list("pk", flat=True)[bottom : bottom + size])
+    rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 class PageLimitPagination(PageNumberPagination):
@@ -26,9 +82,33 @@ class PageLimitPagination(PageNumberPagination):
             # ASCII digits only: str.isdigit() also accepts "²" or "①", which int() refuses.
             if len(raw) > 1 or not WHOLE_NUMBER.fullmatch(value) or int(value) < 1 or (maximum and int(value) > maximum):
                 errors[name] = [f"Must be a whole number from 1{f' to {maximum}' if maximum else ''}."]
+        cursor = request.query_params.getlist("cursor")
+        if len(cursor) > 1 or (cursor and not cursor[0]):
+            errors["cursor"] = ["Give one cursor, as the last response's meta.nextCursor."]
+        elif cursor and request.query_params.get(self.page_query_param):
+            errors["cursor"] = ["Give either page or cursor, not both."]
         if errors:
             raise ValidationError(errors)
-        return super().paginate_queryset(queryset, request, view)
+        self.request = request
+        self.cursor = cursor[0] if cursor else None
+        size = self.get_page_size(request)
+        if self.cursor is not None:
+            # Keyset pagination: the rows after the cursor, however deep, on the order's index.
+            self.total = queryset.count()
+            self.page = None
+            rows = list(after_cursor(queryset, self.cursor)[: size + 1])
+        else:
+            paginator = self.django_paginator_class(queryset, size)
+            number = int(request.query_params.get(self.page_query_param) or 1)
+            if number > paginator.num_pages:
+                raise NotFound(self.invalid_page_message.format(page_number=number, message="That page contains no results"))
+            self.page = paginator.page(number)
+            self.total = paginator.count
+            bottom = (self.page.number - 1) * size
+            rows = page_rows(queryset, bottom, size + 1)
+        self.page_size_used = size
+        self.next_cursor = encode_cursor(queryset, rows[size - 1]) if len(rows) > size else None
+        return rows[:size]
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
@@ -36,18 +116,27 @@ class PageLimitPagination(PageNumberPagination):
             parameter["schema"]["minimum"] = 1
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"]["maximum"] = self.max_page_size
-        return parameters
+        return parameters + [
+            {
+                "name": "cursor",
+                "required": False,
+                "in": "query",
+                "description": "meta.nextCursor of the previous response: the rows after it, in the same order (instead of page).",
+                "schema": {"type": "string"},
+            }
+        ]
 
     def get_paginated_response(self, data):
-        paginator = self.page.paginator
+        size = self.page_size_used
         return Response(
             {
                 "data": data,
                 "meta": {
-                    "total": paginator.count,
-                    "page": self.page.number,
-                    "limit": paginator.per_page,
-                    "pages": paginator.num_pages,
+                    "total": self.total,
+                    "page": self.page.number if self.page is not None else None,
+                    "limit": size,
+                    "pages": max(1, -(-self.total // size)),
+                    "nextCursor": self.next_cursor,
                 },
             }
         )
@@ -60,10 +149,15 @@ class PageLimitPagination(PageNumberPagination):
                 "data": schema,
                 "meta": {
                     "type": "object",
-                    "required": ["total", "page", "limit", "pages"],
+                    "required": ["total", "page", "limit", "pages", "nextCursor"],
                     "properties": {
                         "total": {"type": "integer"},
-                        "page": {"type": "integer"},
+                        "page": {"type": "integer", "nullable": True, "description": "null when paging by cursor"},
+                        "nextCursor": {
+                            "type": "string",
+                            "nullable": True,
+                            "description": "Pass as `cursor` for the rows after this page (keyset paging, fast at any depth); null on the last page.",
+                        },
                         "limit": {"type": "integer"},
                         "pages": {"type": "integer"},
                     },

@@ -1,0 +1,47 @@
+"""Queue pagination that never counts a million rows to show the first pages."""
+
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+# Past this many matches the count is shown as "10,000+" (SPEC section 5).
+COUNT_CAP = 10_000
+# From this offset on, a page's ids are found first (on the index alone) and only its rows
+# are then read with their joins, instead of joining every skipped row.
+IDS_FIRST_OFFSET = 500
+
+
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 rows (one query with LIMIT), unless the page asked for lies
+    beyond them: only then, for that deep page, is the exact count taken."""
+
+    def __init__(self, object_list, per_page, *, wanted_page: int = 1, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.wanted_page = wanted_page
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        if self.wanted_page * self.per_page > COUNT_CAP:
+            return self.object_list.count()
+        found = self.object_list[: COUNT_CAP + 1].count()
+        self.capped = found > COUNT_CAP
+        return found
+
+    @property
+    def count_label(self) -> str:
+        return f"{COUNT_CAP:,}+" if self.capped else f"{self.count:,}"
+
+    @property
+    def pages_label(self) -> str:
+        return f"{self.num_pages - 1:,}+" if self.capped else f"{self.num_pages:,}"
+
+
+def page_rows(page) -> list:
+    """The rows of a page; a deep page's ids are found first, then only those rows read."""
+    queryset = page.paginator.object_list
+    bottom = (page.number - 1) * page.paginator.per_page
+    if bottom < IDS_FIRST_OFFSET:
+        return list(page.object_list)
+    ids = list(queryset.values_list("pk", flat=True)[bottom : bottom + page.paginator.per_page])
+    rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
+    return [rows[pk] for pk in ids if pk in rows]
