@@ -21,9 +21,10 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        if self.wanted_page * self.per_page > COUNT_CAP:
+        if (self.wanted_page - 1) * self.per_page >= COUNT_CAP:  # a page beyond the capped count
             return self.object_list.count()
-        found = self.object_list[: COUNT_CAP + 1].count()
+        # Without the order: a sliced queryset keeps it, and sorting to count is wasted.
+        found = self.object_list.order_by()[: COUNT_CAP + 1].count()
         self.capped = found > COUNT_CAP
         return found
 

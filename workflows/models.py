@@ -210,6 +210,9 @@ class WorkflowRuntime(models.Model):
             models.Index(fields=["project", "entity_kind", "definition", "created_at", "id"], name="runtime_queue_created"),
             models.Index(fields=["project", "entity_kind", "definition", "updated_at", "id"], name="runtime_queue_updated"),
             models.Index(fields=["project", "entity_kind", "definition", "state", "id"], name="runtime_queue_state"),
+            # The same within the queue's status (a state's cases are mostly of one status).
+            models.Index(fields=["project", "entity_kind", "definition", "status", "state", "id"], name="runtime_queue_status_state"),
+            models.Index(fields=["project", "entity_kind", "definition", "status", "updated_at", "id"], name="runtime_queue_status_updated"),
             models.Index(fields=["project", "entity_kind", "definition", "status", "id"], name="runtime_queue_status"),
             models.Index(fields=["project", "assignee", "status"], name="runtime_project_assignee"),
             models.Index(fields=["entity", "definition", "status"], name="runtime_entity_active"),

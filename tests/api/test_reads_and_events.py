@@ -218,3 +218,26 @@ def test_a_list_filter_given_twice_is_refused_with_its_name(api, name, first, se
     response = api.client.get(f"/api/v1/external/workflows?{name}={first}&{name}={second}", headers=api.headers())
     assert response.status_code == 400
     assert response.json()["errors"] == [{"path": name, "message": "Give this filter once (it takes one value)."}]
+
+
+def test_the_list_pages_by_cursor_through_every_row_in_order_with_three_queries(api, django_assert_num_queries):
+    for i in range(5):
+        start(api, f"c{i}")
+    expected = [row["id"] for row in api.get(LIST_URL, {"limit": 100, "orderBy": "-updatedAt"}).json()["data"]]
+    seen, body = [], api.get(LIST_URL, {"limit": 2, "orderBy": "-updatedAt"}).json()
+    seen += [row["id"] for row in body["data"]]
+    while body["meta"]["nextCursor"]:
+        with django_assert_num_queries(3):  # key, count, rows
+            body = api.get(LIST_URL, {"limit": 2, "orderBy": "-updatedAt", "cursor": body["meta"]["nextCursor"]}).json()
+        assert body["meta"]["page"] is None and body["meta"]["total"] == 5
+        seen += [row["id"] for row in body["data"]]
+    assert seen == expected
+
+
+def test_a_cursor_that_is_not_ours_or_for_another_order_is_refused(api):
+    start(api, "d1")
+    start(api, "d2")
+    cursor = api.get(LIST_URL, {"limit": 1}).json()["meta"]["nextCursor"]
+    assert api.get(LIST_URL, {"cursor": "garbage"}).status_code == 400
+    assert api.get(LIST_URL, {"cursor": cursor, "orderBy": "state"}).status_code == 400
+    assert api.get(LIST_URL, {"cursor": cursor, "page": 2}).status_code == 400
