@@ -8,6 +8,7 @@ from functools import lru_cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.fastload import get_with_related
 from projects.models import ACTING_ROLES, Membership, Project, Role
 from webhooks.models import WebhookEvent
 from webhooks.services import webhook_deliveries_create, webhook_events_number
@@ -484,12 +485,13 @@ def _workflow_rerun(project, runtime, machine, context, config, actor, definitio
 
 
 def _runtime_for_update(*, project: Project, runtime_id) -> WorkflowRuntime:
-    runtime = (
-        WorkflowRuntime.objects.select_for_update(of=("self",))
-        # Everything the answer shows, so callers need not read the runtime again.
-        .select_related("definition_version", "definition", "entity", "assignee")
-        .filter(project=project, pk=runtime_id)
-        .first()
+    # Everything the answer shows, so callers need not read the runtime again; one SELECT ...
+    # FOR UPDATE built once (config.fastload: the ORM compiled it slower than it ran).
+    runtime = get_with_related(
+        WorkflowRuntime,
+        related=("definition_version", "definition", "entity", "assignee"),
+        filters={"project": project.pk, "pk": runtime_id},
+        lock=True,
     )
     if runtime is None:
         raise NotFound("Workflow runtime not found.")

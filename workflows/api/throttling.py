@@ -125,7 +125,12 @@ _redis_count_script = None
 def count_request_redis(cache: RedisCache, burst_key, burst_timeout, sustained_key, sustained_timeout, burst_limit):
     """(burst count, sustained count or None when the burst refused the request)."""
     global _redis_count_script
-    client = cache._cache.get_client(write=True)  # Django writes every counter to its first server
+    # Django writes every counter to its first server. Its get_client() builds a new client
+    # object (on a shared connection pool) at each call, which costs more than the round trip:
+    # one is kept per cache object (Django's caches are per thread; the client is thread-safe).
+    client = getattr(cache, "_casework_redis_client", None)
+    if client is None:
+        client = cache._casework_redis_client = cache._cache.get_client(write=True)
     if _redis_count_script is None:
         _redis_count_script = client.register_script(REDIS_COUNT_SCRIPT)  # EVALSHA, loaded when missing
     burst, sustained = _redis_count_script(
