@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "workflows",
     "cases",
     "webhooks",
+    "outbound",
     "axes",
 ]
 
@@ -178,7 +179,11 @@ ENVIRONMENT_NAME = env.str("ENVIRONMENT_NAME", default="development" if DEBUG el
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
 WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600.0)
-# Private, loopback and link-local targets are refused (SSRF) unless this is on.
+# Private, loopback and link-local targets of every outbound request (webhooks, plugins, file
+# fetches) are refused (SSRF) unless this is on; WEBHOOK_ALLOW_PRIVATE_TARGETS is its older
+# alias (either one on opens them: outbound.targets.private_targets_allowed() reads both).
+# A project's allow-list (admin) opens single hosts or networks for that project only.
+OUTBOUND_ALLOW_PRIVATE_TARGETS = env.bool("OUTBOUND_ALLOW_PRIVATE_TARGETS", default=False)
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 
 REST_FRAMEWORK = {
@@ -234,5 +239,9 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},  # lockouts; not its banner on every start
+        # httpx logs every outbound request with its full URL (a query may carry a secret);
+        # webhooks and plugins record their own attempts.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

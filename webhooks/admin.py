@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
 
+from outbound.targets import url_problem
+
 from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription, WebhookTarget
 from .services import webhook_delivery_retry, webhook_target_resume
-from .targets import url_problem
 
 
 class WebhookSubscriptionForm(forms.ModelForm):
@@ -19,12 +20,13 @@ class WebhookSubscriptionForm(forms.ModelForm):
         model = WebhookSubscription
         fields = ["project", "url", "events", "is_active"]
 
-    def clean_url(self):
-        url = self.cleaned_data["url"]
-        problem = url_problem(url)
+    def clean(self):
+        cleaned = super().clean()
+        url = cleaned.get("url")
+        problem = url_problem(url, cleaned.get("project")) if url else None
         if problem:
-            raise forms.ValidationError(problem)
-        return url
+            self.add_error("url", problem)  # the project's allow-list may open a private target
+        return cleaned
 
 
 @admin.register(WebhookSubscription)

@@ -1,10 +1,8 @@
 """Webhook deliveries: written with the change they report (outbox), sent by task workers,
 retried with exponential backoff, every attempt recorded (SPEC section 7)."""
 
-import http.client
 import json
 import logging
-import ssl
 import time
 import uuid
 from datetime import timedelta
@@ -14,11 +12,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from outbound.client import OutboundError
+from outbound.targets import TargetRefused, target_origin
 from projects.models import Project
 
 from . import sending
 from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription, WebhookTarget
-from .targets import TargetRefused, target_origin
 from .tasks import deliver_webhook
 
 logger = logging.getLogger(__name__)
@@ -252,12 +251,15 @@ def webhook_delivery_attempt(*, delivery_id) -> str:
                 "X-Webhook-Sequence": str(delivery.sequence),
             },
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+            project=delivery.project,
         )
     except TargetRefused as refused:
         error, give_up = str(refused), True
     except TimeoutError as failure:
         error, timed_out = f"{type(failure).__name__}: {failure}", True
-    except (OSError, http.client.HTTPException, ssl.SSLError) as failure:
+    except OutboundError as failure:
+        error = str(failure)  # names the cause: "ConnectionRefusedError: ..."
+    except OSError as failure:
         error = f"{type(failure).__name__}: {failure}"
     except Exception as failure:  # anything else is recorded too: a delivery never just stops
         logger.exception("Webhook delivery %s attempt %s failed unexpectedly", delivery.pk, number)
