@@ -1,3 +1,4 @@
+import pytest
 from django.urls import reverse
 
 from projects.models import Project
@@ -74,6 +75,7 @@ def test_staff_who_may_only_view_deliveries_cannot_send_them_again(client, api, 
     assert WebhookDelivery.objects.get().status == DeliveryStatus.FAILED
 
 
+@pytest.mark.django_db(transaction=True)  # the worker sends what was queued after commit
 def test_a_delivery_held_back_by_an_earlier_one_says_so_on_its_page(admin_client, api, receiver):
     receiver.statuses = [503]
     runtime_id = api.run(run_body(receiver.url())).json()["workflowRuntimeId"]
