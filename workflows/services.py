@@ -365,9 +365,11 @@ def workflow_start(
     not overwritten: OpenCaseExists is raised instead."""
     _require_can_act(actor, project)
     definition_version = definition_version_resolve(project=project, key=workflow_id, version=version)
-    if run_input_errors(context=context, config=config, context_schema=None):
+    if run_input_errors(context=context, config=config, context_schema=None, project=project):
         # No entity to look a case up by: report everything against the resolved version.
-        validate_run_input(context=context, config=config, context_schema=definition_version.context_schema)
+        validate_run_input(
+            context=context, config=config, context_schema=definition_version.context_schema, project=project
+        )
     run_config = _merged_config(definition_version.config, config)
     entity, entity_created = entity_upsert(project=project, entity_input=context["entity"])
 

@@ -136,7 +136,7 @@ def _validator_for_json(schema_json: str):
     return cls(schema, format_checker=FormatChecker())
 
 
-def config_errors(config, root="config", *, definition: bool = False) -> list[FieldError]:
+def config_errors(config, root="config", *, definition: bool = False, project=None) -> list[FieldError]:
     """A run's config may carry run-level keys only; a definition's also its own rules
     (`decisionReasons`, `fourEyes`, ...). A run naming a definition key is told so by name."""
     if config is None:
@@ -155,7 +155,7 @@ def config_errors(config, root="config", *, definition: bool = False) -> list[Fi
     subscriptions = config.get("subscriptions")
     for index, subscription in enumerate(subscriptions if isinstance(subscriptions, list) else []):
         url = subscription.get("url") if isinstance(subscription, dict) else None
-        problem = url_problem(url) if isinstance(url, str) and url else None
+        problem = url_problem(url, project) if isinstance(url, str) and url else None
         if problem:
             errors.append(FieldError(f"{root}.subscriptions[{index}].url", problem))
     return errors
@@ -206,8 +206,9 @@ def entity_errors(context, context_schema=None) -> list[FieldError]:
     return errors
 
 
-def run_input_errors(*, context, config, context_schema) -> list[FieldError]:
-    """Every problem with a run's context and config, each with its path."""
+def run_input_errors(*, context, config, context_schema, project=None) -> list[FieldError]:
+    """Every problem with a run's context and config, each with its path (subscription URLs
+    with `project`'s allow-list of private targets)."""
     if not isinstance(context, dict):
         return [FieldError("context", "This field is required and must be an object.")]
     unstorable = json_value_errors(context, "context") + json_value_errors(config, "config")
@@ -218,12 +219,12 @@ def run_input_errors(*, context, config, context_schema) -> list[FieldError]:
         errors.append(FieldError("context.documents", "Must be a list."))
     if context_schema:
         errors += _schema_errors_not_reported(context, context_schema, errors)
-    errors += config_errors(config)
+    errors += config_errors(config, project=project)
     return errors
 
 
-def validate_run_input(*, context, config, context_schema) -> None:
-    errors = run_input_errors(context=context, config=config, context_schema=context_schema)
+def validate_run_input(*, context, config, context_schema, project=None) -> None:
+    errors = run_input_errors(context=context, config=config, context_schema=context_schema, project=project)
     if errors:
         raise ValidationFailed(errors)
 

@@ -188,3 +188,14 @@ def test_a_delivery_to_a_private_target_of_another_projects_list_is_refused_when
         assert receiver.requests == []
     finally:
         receiver.close()
+
+
+def test_a_run_may_subscribe_a_private_target_on_its_projects_allow_list_only(api, demo_project, other_project, private_off):
+    from tests.webhooks.test_outbox import run_body
+
+    url = "http://127.0.0.1:9/hooks"
+    assert api.run(run_body(url)).status_code == 400  # not listed: refused
+    AllowedTarget.objects.create(project=other_project, target="127.0.0.1")
+    assert api.run(run_body(url)).status_code == 400  # another project's list opens nothing here
+    AllowedTarget.objects.create(project=demo_project, target="127.0.0.1")
+    assert api.run(run_body(url)).status_code == 201
