@@ -241,3 +241,44 @@ def test_a_cursor_that_is_not_ours_or_for_another_order_is_refused(api):
     assert api.get(LIST_URL, {"cursor": "garbage"}).status_code == 400
     assert api.get(LIST_URL, {"cursor": cursor, "orderBy": "state"}).status_code == 400
     assert api.get(LIST_URL, {"cursor": cursor, "page": 2}).status_code == 400
+
+
+def statements(queries) -> list[str]:
+    """The SQL statements run, leaving out transaction control (which backends log differently)."""
+    return [q["sql"].split()[0].upper() for q in queries if q["sql"].split()[0].upper() not in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")]
+
+
+def test_a_run_and_an_event_cost_one_statement_per_row_they_read_or_write(api):
+    """run: the key, the version, the entity (upsert), the runtime, its history row; event: the
+    key, the locked runtime with everything the answer shows, its update, its history row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api.get("/api/v1/external/workflow-definitions")  # the key's last-used stamp is written once a minute
+    with CaptureQueriesContext(connection) as run_queries:
+        runtime_id = start(api, "budget")
+    with CaptureQueriesContext(connection) as event_queries:
+        assert event(api, runtime_id, "revision").status_code == 200
+    assert statements(run_queries.captured_queries) == ["SELECT", "SELECT", "INSERT", "INSERT", "INSERT"]
+    assert statements(event_queries.captured_queries) == ["SELECT", "SELECT", "UPDATE", "INSERT"]
+    assert HistoryEvent.objects.filter(runtime_id=runtime_id).count() == 2  # created, the transition
+
+
+@pytest.mark.parametrize("assigned", [False, True])
+def test_the_detail_and_event_answers_are_what_the_documented_serializer_gives(api, demo_project, assigned):
+    from tests.factories import UserFactory
+    from workflows.api.serializers import RuntimeDetailSerializer
+
+    runtime_id = start(api, "same-shape")
+    runtime = WorkflowRuntime.objects.get(pk=runtime_id)
+    runtime.tags = ["b", "a"]
+    if assigned:
+        runtime.assignee = UserFactory(username="ops")
+    runtime.save()
+    for send in (lambda: api.get(f"{LIST_URL}/{runtime_id}"), lambda: event(api, runtime_id, "approve")):
+        response = send()
+        assert response.status_code == 200
+        runtime = WorkflowRuntime.objects.select_related("definition", "definition_version", "entity", "assignee").get(pk=runtime_id)
+        expected = json.loads(json.dumps(RuntimeDetailSerializer(runtime).data))
+        assert response.json() == expected
+    assert expected["resolvedAt"] and expected["nextEvents"] == [] and expected["status"] == "completed"

@@ -1,3 +1,4 @@
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -148,6 +149,47 @@ class RuntimeDetailSerializer(RuntimeSerializer):
         if runtime.status != "active":
             return []
         return machine_for(runtime.definition_version).next_events(runtime.state)
+
+
+def _datetime(value):
+    """A datetime as DRF's DateTimeField writes it (ISO 8601 in the current time zone, UTC as Z)."""
+    if not value:
+        return None
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def runtime_detail(runtime) -> dict:
+    """What RuntimeDetailSerializer(runtime).data gives (the schema stays described by it),
+    built directly: DRF copies every declared field of the serializer and its nested ones for
+    each instance, which cost more than the rest of an event's answer (bench/run.py).
+    tests/api/test_reads_and_events.py checks that both agree."""
+    from workflows.services import machine_for
+
+    entity, assignee = runtime.entity, runtime.assignee
+    return {
+        "id": str(runtime.id),
+        "workflowDefinitionId": str(runtime.definition.key),
+        "workflowDefinitionVersion": int(runtime.definition_version.version),
+        "state": str(runtime.state),
+        "status": str(runtime.status),
+        "tags": [str(tag) for tag in runtime.tags],
+        "context": runtime.context,
+        "config": runtime.config,
+        "entity": {
+            "id": str(entity.id),
+            "type": str(entity.kind),
+            "correlationId": str(entity.correlation_id),
+            "name": str(entity.display_name),
+            "approvalState": str(entity.approval_state),
+            "data": entity.data,
+        },
+        "assignee": None if assignee is None else {"id": int(assignee.id), "username": str(assignee.username)},
+        "createdAt": _datetime(runtime.created_at),
+        "updatedAt": _datetime(runtime.updated_at),
+        "resolvedAt": _datetime(runtime.resolved_at),
+        "nextEvents": machine_for(runtime.definition_version).next_events(runtime.state) if runtime.status == "active" else [],
+    }
 
 
 class HistoryEventSerializer(serializers.Serializer):

@@ -22,6 +22,7 @@ from .serializers import (
     RuntimeDetailSerializer,
     RuntimeSerializer,
     run_response,
+    runtime_detail,
 )
 
 ERROR_SCHEMA = {
@@ -159,7 +160,7 @@ class WorkflowDetailView(APIView):
     @extend_schema(operation_id="workflows_retrieve", summary="A workflow runtime with its next events", responses={200: RuntimeDetailSerializer, **error_responses(*COMMON_ERRORS)})
     def get(self, request, runtime_id):
         runtime = selectors.runtime_get(project=request.user.project, runtime_id=runtime_id)
-        return Response(RuntimeDetailSerializer(runtime).data)
+        return Response(runtime_detail(runtime))
 
 
 class WorkflowEventView(APIView):
@@ -180,7 +181,7 @@ class WorkflowEventView(APIView):
             payload=serializer.validated_data.get("payload"),
             actor=actor_for(request),
         )
-        return Response(RuntimeDetailSerializer(result.runtime).data)
+        return Response(runtime_detail(result.runtime))
 
 
 class WorkflowHistoryView(generics.ListAPIView):
