@@ -87,3 +87,29 @@ def _plan(model, related, filter_names, lock, vendor):
         pk_index = next(index for index, field in enumerate(fields) if field.primary_key)
         plans.append((relation, part_model, fields, converters, pk_index))
     return sql, plans
+
+
+def columns(model, alias: str) -> str:
+    """`alias.col, ...` for every concrete field of `model`, in the order first_of() reads them."""
+    qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    return ", ".join(f"{alias}.{qn(field.column)}" for field in model._meta.concrete_fields)
+
+
+def first_of(model, sql: str, params):
+    """The first row of `sql` (which selects columns(model, ...) first) as a `model` instance,
+    or None: what `Model.objects.raw(sql, params)` gives, without RawQuerySet's per-query
+    work of matching column names to fields."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    _, parts = _plan(model, (), (model._meta.pk.name,), False, connection.vendor)
+    _, _, fields, converters, _ = parts[0]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row[: len(fields)])
+    for index, field_converters in converters:
+        if values[index] is not None:
+            for converter, expression in field_converters:
+                values[index] = converter(values[index], expression, connection)
+    return model.from_db(connection.alias, [field.attname for field in fields], values)

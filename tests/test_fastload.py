@@ -37,3 +37,12 @@ def test_no_row_is_none_and_other_projects_rows_are_not_found(demo_project):
     other = ProjectFactory()
     assert get_with_related(WorkflowRuntime, related=RELATED, filters={"project": other.pk, "pk": runtime.pk}) is None
     assert get_with_related(ApiKey, related=("project",), filters={"lookup": "000000000000"}) is None
+
+
+def test_the_version_a_run_resolves_is_the_orms_row(demo_project):
+    from workflows.models import WorkflowDefinitionVersion
+    from workflows.services import definition_version_resolve
+
+    found = definition_version_resolve(project=demo_project, key="till_basic_kyb_demo")
+    expected = WorkflowDefinitionVersion.objects.filter(definition__project=demo_project, definition__key="till_basic_kyb_demo").latest("version")
+    assert field_values(found) == field_values(expected) and isinstance(found.statechart, dict)

@@ -8,7 +8,7 @@ from functools import lru_cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.fastload import get_with_related
+from config.fastload import columns as fastload_columns, first_of, get_with_related
 from projects.models import ACTING_ROLES, Membership, Project, Role
 from webhooks.models import WebhookEvent
 from webhooks.services import webhook_deliveries_create, webhook_events_number
@@ -148,13 +148,13 @@ def definition_version_resolve(*, project: Project, key: str, version: int | Non
     qn = connection.ops.quote_name
     versions, definitions = WorkflowDefinitionVersion._meta.db_table, WorkflowDefinition._meta.db_table
     sql = (
-        f"SELECT v.* FROM {qn(versions)} v JOIN {qn(definitions)} d ON d.{qn('id')} = v.{qn('definition_id')} "
+        f"SELECT {fastload_columns(WorkflowDefinitionVersion, 'v')} FROM {qn(versions)} v JOIN {qn(definitions)} d ON d.{qn('id')} = v.{qn('definition_id')} "
         f"WHERE d.{qn('project_id')} = %s AND d.{qn('key')} = %s"
         + (f" AND v.{qn('version')} = %s" if version is not None else "")
         + f" ORDER BY v.{qn('version')} DESC LIMIT 1"
     )
     params = [project.pk, key] + ([version] if version is not None else [])
-    found = next(iter(WorkflowDefinitionVersion.objects.raw(sql, params)), None)
+    found = first_of(WorkflowDefinitionVersion, sql, params)
     if found is None:
         if version is not None:
             raise NotFound(f"Workflow definition '{key}' has no version {version}.")
