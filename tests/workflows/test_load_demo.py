@@ -152,7 +152,7 @@ def test_load_demo_says_it_skipped_the_definition_an_admin_changed(db):
 
 
 def test_an_admin_edit_in_place_of_an_unused_version_survives_load_demo(db):
-    load_demo()
+    load_demo("--no-cases")
     edited = admin_edit(newest_kyb())  # no case uses version 1: it is edited in place
     assert edited.version == 1
     out = load_demo()
@@ -246,3 +246,19 @@ def test_load_demo_says_it_kept_the_existing_demo_users(db):
     assert "Login: admin (kept; the password is 'admin' unless it was changed)" in out.splitlines()
     assert "Login: operator (kept; the password is 'operator' unless it was changed)" in out.splitlines()
     assert "admin / admin" not in out
+
+
+def test_the_demo_starts_cases_in_every_state_an_operator_meets_once(db, settings):
+    from workflows.models import WorkflowRuntime
+
+    settings.DEBUG = True
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    assert "Demo cases: 9 started" in out.getvalue()
+    outcomes = sorted(WorkflowRuntime.objects.values_list("state", flat=True))
+    assert outcomes.count("manual_review") == 5
+    assert {"approved", "rejected", "revision"} <= set(outcomes)
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    assert "Demo cases: kept" in out.getvalue()
+    assert WorkflowRuntime.objects.count() == 9

@@ -5,7 +5,11 @@ from django.db import transaction
 
 from projects.models import Project, Role
 from projects.services import api_key_create, membership_set
+from workflows.actors import SYSTEM
 from workflows.definition_files import definition_file_load, demo_definition_paths, version_is_file_loaded
+from workflows.demo.cases import DEMO_CASES
+from workflows.models import WorkflowDefinition, WorkflowRuntime
+from workflows.services import workflow_send_event, workflow_start
 
 DEMO_USERS = (
     # username, password, superuser, role in the default project
@@ -16,7 +20,8 @@ DEMO_USERS = (
 
 class Command(BaseCommand):
     help = (
-        "Load the demo: project 'default', the demo definitions and queues, the demo users "
+        "Load the demo: project 'default', the demo definitions and queues, a few demo cases "
+        "(into a project without cases), the demo users "
         "(only with DEBUG on) and a new API key, printed once. Safe to run any number of times: "
         "the demo data is loaded once and never replaces what an admin changed. A demo "
         "definition is loaded when it does not exist, or when its newest version is still what "
@@ -28,9 +33,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--no-users", action="store_true", help="Do not create demo users.")
         parser.add_argument("--no-api-key", action="store_true", help="Do not create an API key.")
+        parser.add_argument("--no-cases", action="store_true", help="Do not start the demo cases.")
 
     @transaction.atomic
-    def handle(self, *args, no_users, no_api_key, **options):
+    def handle(self, *args, no_users, no_api_key, no_cases, **options):
         if not no_users and not settings.DEBUG:
             raise CommandError(
                 "Refusing to create the demo users (admin/admin, operator/operator) with DEBUG "
@@ -39,6 +45,8 @@ class Command(BaseCommand):
         project, _ = Project.objects.get_or_create(slug="default", defaults={"name": "Default"})
         for path in demo_definition_paths():
             self._load_definition(project, path)
+        if not no_cases:
+            self._start_cases(project)
         # The secrets come last, so they are easy to find: logins, webhook secret, API key.
         if not no_users:
             self._create_users(project)
@@ -75,6 +83,21 @@ class Command(BaseCommand):
             self.stdout.write(f"Queue {queue.name} (created)")
         for queue in result.queues_kept:
             self.stdout.write(f"Queue {queue.name} (kept)")
+
+    def _start_cases(self, project):
+        """The demo cases, once: only into a project that has no case yet."""
+        if WorkflowRuntime.objects.filter(project=project).exists():
+            self.stdout.write("Demo cases: kept (the project already has cases)")
+            return
+        started = 0
+        for key, context, events in DEMO_CASES:
+            if not WorkflowDefinition.objects.filter(project=project, key=key).exists():
+                continue
+            runtime = workflow_start(project=project, workflow_id=key, context=context, actor=SYSTEM).runtime
+            for name, payload in events:
+                workflow_send_event(project=project, runtime_id=runtime.pk, name=name, payload=payload, actor=SYSTEM)
+            started += 1
+        self.stdout.write(f"Demo cases: {started} started")
 
     def _create_users(self, project):
         """Each demo user is created once, with its membership; an existing one is kept as it

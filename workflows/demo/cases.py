@@ -1,0 +1,47 @@
+"""The demo's cases: a few of each kind, in every state an operator meets, so that `make run`
+shows queues with work in them. Started through the same service as the API, by the system."""
+
+BUSINESS = "till_basic_kyb_demo"
+INDIVIDUAL = "individual_kyc_demo"
+
+
+def _business(entity_id, company, country, registration, first, last, email):
+    return {
+        "entity": {
+            "type": "business",
+            "id": entity_id,
+            "data": {
+                "companyName": company,
+                "country": country,
+                "registrationNumber": registration,
+                "additionalInfo": {"mainRepresentative": {"firstName": first, "lastName": last, "email": email}},
+            },
+        },
+        "documents": [],
+    }
+
+
+def _individual(entity_id, first, last, email):
+    return {"entity": {"type": "individual", "id": entity_id, "data": {"firstName": first, "lastName": last, "email": email}}, "documents": []}
+
+
+# (definition key, context, events sent after the start: (name, payload))
+DEMO_CASES = [
+    (BUSINESS, _business("demo-biz-1", "Northwind Trading Ltd", "GB", "09876543", "Amelia", "Hart", "amelia@northwind.example"), []),
+    (BUSINESS, _business("demo-biz-2", "Blue Harbour Logistics GmbH", "DE", "HRB 20431", "Jonas", "Weber", "jonas@blueharbour.example"), []),
+    (BUSINESS, _business("demo-biz-3", "Sunrise Foods SA", "FR", "552 100 554", "Claire", "Moreau", "claire@sunrise.example"), []),
+    (
+        BUSINESS,
+        _business("demo-biz-4", "Quartz Capital Holdings", "CY", "HE 401223", "Nikos", "Petrou", "nikos@quartz.example"),
+        [("revision", {"reason": "Registration document missing or unreadable"})],
+    ),
+    (BUSINESS, _business("demo-biz-5", "Greenfield Solar Inc", "US", "5123987", "Maya", "Lopez", "maya@greenfield.example"), [("approve", {})]),
+    (
+        BUSINESS,
+        _business("demo-biz-6", "Obsidian Ventures Ltd", "VG", "2001457", "Victor", "Crane", "victor@obsidian.example"),
+        [("reject", {"reason": "Sanctions or adverse media hit", "comment": "Director listed on a sanctions list."})],
+    ),
+    (INDIVIDUAL, _individual("demo-person-1", "Ada", "Lovelace", "ada@example.com"), []),
+    (INDIVIDUAL, _individual("demo-person-2", "Kwame", "Mensah", "kwame@example.com"), []),
+    (INDIVIDUAL, _individual("demo-person-3", "Sofia", "Rossi", "sofia@example.com"), [("approve", {})]),
+]
