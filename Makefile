@@ -39,8 +39,11 @@ chromium:
 	    echo "Browser tests (tests/browser) need Debian's Chromium at $(CHROMIUM): run 'sudo apt-get install chromium'. They will fail until it is installed." >&2; \
 	  fi; }
 
+# Throughput comparisons (marker `timing`) run alone after the rest: with the other tests on the
+# same two cores their timings would measure the neighbours.
 test: install chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not timing"
+	$(BIN)/python -m pytest -p no:xdist -m timing
 
 bench: install
 	$(BIN)/python bench/run.py

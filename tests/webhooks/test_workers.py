@@ -127,6 +127,7 @@ def median(values):
     return sorted(values)[len(values) // 2]
 
 
+@pytest.mark.timing
 def test_a_hanging_receiver_does_not_slow_other_cases_deliveries(api, demo_project, receiver, workers):
     workers(2, WEBHOOK_TIMEOUT_SECONDS=0.3)
     timed_batch(demo_project, receiver, "warm-up")  # the workers' first queries and connections
