@@ -7,7 +7,7 @@ import time
 import urllib.error
 import urllib.request
 
-from tests.api.test_chunked_bodies import ROOT, free_port
+from tests.servers import ROOT, free_port
 
 
 def test_the_development_server_logs_each_request_once(tmp_path):

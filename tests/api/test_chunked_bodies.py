@@ -5,22 +5,19 @@ import http.client
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core import signals
 from django.db import close_old_connections, connection
 
+from tests.servers import ROOT, free_port, wait_for_port
 from workflows.models import Entity, WorkflowRuntime
 
 from .conftest import RUN_URL, SEED_BODY
 
-ROOT = Path(__file__).resolve().parents[2]
 ON_POSTGRES = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="a second process cannot see SQLite's in-memory test database (CI runs the suite on PostgreSQL too)",
@@ -67,12 +64,6 @@ def test_chunked_body_over_the_limit_is_413_and_writes_nothing(api, settings):
     assert not WorkflowRuntime.objects.exists() and not Entity.objects.exists()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def gunicorn(transactional_db, demo_project):
     """gunicorn serving the test database (PostgreSQL: a second process cannot see SQLite's
@@ -96,12 +87,7 @@ def gunicorn(transactional_db, demo_project):
         stdout=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)
         yield port
     finally:
         process.terminate()

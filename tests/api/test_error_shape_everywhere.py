@@ -4,15 +4,14 @@ body the server cannot read is refused with 411 instead of being read as empty."
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
+from tests.servers import ROOT, free_port, wait_for_port
+
 from .conftest import RUN_URL, SEED_BODY
-from .test_chunked_bodies import ROOT, free_port
 
 
 def assert_error_shape(response, status):
@@ -76,12 +75,7 @@ def development_server(tmp_path):
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)
         yield port
     finally:
         process.terminate()

@@ -3,13 +3,13 @@ settings from the environment ignored, the checked address pinned, the answer ca
 whole exchange cut off at the timeout."""
 
 import socket
-import threading
 import time
 
 import pytest
 
 import outbound
 from outbound import OutboundError, OutboundTimeout, TargetRefused
+from tests.servers import TricklingServer
 
 
 def test_a_plain_request_returns_status_headers_and_body(server, private_on):
@@ -137,27 +137,12 @@ def test_the_answer_is_read_up_to_the_limit(server, private_on):
 
 
 def test_a_trickled_answer_is_cut_off_at_the_timeout(private_on):
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    stop = threading.Event()
-
-    def trickle():
-        connection, _ = listener.accept()
-        connection.recv(65536)
-        for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"a" * 100:
-            if stop.wait(0.1):
-                break
-            connection.sendall(bytes([byte]))
-        connection.close()
-
-    threading.Thread(target=trickle, daemon=True).start()
+    server = TricklingServer(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"a" * 100, pause=0.1)
     started = time.monotonic()
     with pytest.raises(OutboundTimeout, match="no complete answer within 0.7 s"):
-        outbound.request("GET", f"http://127.0.0.1:{listener.getsockname()[1]}/", timeout=0.7)
+        outbound.request("GET", f"http://127.0.0.1:{server.port}/", timeout=0.7)
     assert time.monotonic() - started < 1.5
-    stop.set()
-    listener.close()
+    server.close()
 
 
 def test_a_refused_connection_names_its_cause(private_on):

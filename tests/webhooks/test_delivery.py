@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from projects.models import Project
+from tests.servers import TricklingServer
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 from webhooks.services import retry_delay, webhook_delivery_retry
 from webhooks.tasks import deliver_webhook
@@ -245,29 +246,12 @@ def test_a_stored_url_that_cannot_be_sent_fails_instead_of_sticking(api, receive
 
 
 def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_timeout(api, settings):
-    import threading
-
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
     settings.WEBHOOK_TIMEOUT_SECONDS = 1
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    stop = threading.Event()
-
-    def trickle():
-        connection, _ = server.accept()
-        connection.recv(65536)
-        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100:
-            if stop.wait(0.2):
-                break
-            connection.sendall(bytes([byte]))
-        connection.close()
-
-    threading.Thread(target=trickle, daemon=True).start()
-    assert api.run(run_body(f"http://127.0.0.1:{server.getsockname()[1]}/hooks")).status_code == 201
+    server = TricklingServer(b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100, pause=0.2)
+    assert api.run(run_body(f"http://127.0.0.1:{server.port}/hooks")).status_code == 201
     started = time.monotonic()
     run_worker()
-    stop.set()
     server.close()
     assert time.monotonic() - started < 5
     attempt = WebhookDelivery.objects.get().attempts.get()

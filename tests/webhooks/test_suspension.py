@@ -9,12 +9,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.servers import HangingReceiver
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookTarget
 
 from .conftest import run_worker
 from .test_delivery import let_the_retry_come_due
 from .test_ordering import case_body
-from .test_workers import HangingReceiver
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,14 +2,13 @@
 hanging receiver does not starve the deliveries of everyone else."""
 
 import json
-import socket
-import threading
 import time
 
 import pytest
 from django.db import transaction
 
 from tests.api.conftest import SEED_BODY
+from tests.servers import HangingReceiver
 from webhooks.models import DeliveryStatus, WebhookDelivery
 from workflows.actors import Actor
 from workflows.services import workflow_start
@@ -56,36 +55,6 @@ def test_two_workers_deliver_one_cases_events_in_order_through_an_outage(api, re
     assert len(receiver.requests) == 13 + 4  # no attempt beyond the refused ones
     every_attempt = [json.loads(r["body"])["sequence"] for r in receiver.requests]
     assert every_attempt == sorted(every_attempt)  # never a later event while an earlier one waited
-
-
-class HangingReceiver:
-    """Accepts connections, reads the request and never answers (until closed)."""
-
-    def __init__(self):
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(64)
-        self.port = self.server.getsockname()[1]
-        self.connections = []
-        self.stopped = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while not self.stopped.is_set():
-            try:
-                connection, _ = self.server.accept()
-            except OSError:
-                return
-            self.connections.append(connection)
-
-    def url(self):
-        return f"http://127.0.0.1:{self.port}/hooks"
-
-    def close(self):
-        self.stopped.set()
-        self.server.close()
-        for connection in self.connections:
-            connection.close()
 
 
 def start_cases(project, urls_by_case, prefix):
