@@ -32,8 +32,9 @@ def _case_or_404(request, runtime_id):
     return current, runtime
 
 
-def _is_admin(request, current) -> bool:
-    return request.user.is_superuser or current.membership.role == Role.ADMIN
+def _role(request, current) -> str | None:
+    """The role the user acts with here (superusers act as admins, as in the services)."""
+    return Role.ADMIN if request.user.is_superuser else getattr(current.membership, "role", None)
 
 
 # Button colours: decisions by their outcome, other final events dark, the rest outlined.
@@ -74,9 +75,8 @@ def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
     documents = runtime.context.get("documents") if isinstance(runtime.context, dict) else None
     entity = runtime.entity
     case_data = selectors.case_entity_data(runtime)
-    is_admin = _is_admin(request, current)
+    role = _role(request, current)
     assignee = runtime.assignee
-    config = runtime.definition_version.config or {}
     # The newest rows; `?history=all` shows every row (a long-running case has hundreds).
     history, history_older = selectors.case_history(
         runtime=runtime, limit=None if request.GET.get("history") == "all" else selectors.CASE_HISTORY_ROWS
@@ -103,12 +103,10 @@ def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
             "history_older": history_older,
             "members": [m for m in selectors.project_members(project=current.project, acting_only=True) if m != assignee],
             "can_act": current.can_act,
-            "can_decide": current.can_act and (assignee is None or assignee == request.user or is_admin),
+            "can_decide": current.can_act and decisions.may_decide(runtime, request.user, role),
             "assigned_elsewhere": assignee is not None and assignee != request.user,
             "taking": f"Take this case over from {assignee.get_username()}?" if assignee is not None else "",
-            "can_check": current.can_act
-            and runtime.pending_by_user_id != request.user.pk
-            and (is_admin or current.membership.role in decisions.four_eyes_roles(config)),
+            "can_check": current.can_act and decisions.may_check(runtime, request.user, role),
             "payload_text": payload_text,
             "payload_error": payload_error,
         },

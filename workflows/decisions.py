@@ -208,6 +208,18 @@ def four_eyes_roles(config) -> set[str]:
     return {Role.ADMIN} if role == Role.ADMIN else {Role.OPERATOR, Role.ADMIN}
 
 
+def may_decide(runtime, user, role) -> bool:
+    """The assignment rule: only the assignee or an admin decides an assigned case."""
+    assignee = runtime.assignee
+    return assignee is None or assignee.pk == user.pk or role == Role.ADMIN
+
+
+def may_check(runtime, user, role) -> bool:
+    """Whether `user` may confirm or send back the pending decision: not its maker, and with
+    the role `fourEyes` asks for."""
+    return runtime.pending_by_user_id != user.pk and role in four_eyes_roles(runtime.definition_version.config)
+
+
 # --- checks inside an event ----------------------------------------------------------------
 
 
@@ -226,7 +238,7 @@ def person_event_check(runtime, machine, name: str, payload, *, actor, role) -> 
     if name in BUILTIN_EVENTS:
         raise NotAnOperatorEvent(name)
     assignee = runtime.assignee
-    if assignee is not None and assignee.pk != actor.user.pk and role != Role.ADMIN:
+    if not may_decide(runtime, actor.user, role):
         raise NotYourCase(assignee.get_username())
     if name in reason_events(version.config, machine, runtime.state):
         errors = reason_errors(payload)
