@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "cases",
     "webhooks",
     "outbound",
+    "automation",
     "axes",
 ]
 
