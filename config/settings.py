@@ -160,6 +160,11 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 # API keys record their last use at most this often, so reads do not write on every request.
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
+# Fernet keys (comma-separated) encrypting project secrets and hook secrets at rest: the first
+# encrypts, all decrypt. To rotate: a new key first, `manage.py reencrypt_secrets`, then drop the
+# old one. Unset, a key derived from SECRET_KEY is used (dev and tests need no setup); production
+# should set its own (`Fernet.generate_key()`), as changing SECRET_KEY would then lose them.
+SECRETS_ENCRYPTION_KEYS = env.list("SECRETS_ENCRYPTION_KEYS", default=[])
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Rate limits per API key, counted in the default cache (README, "Sizing the rate limits"):

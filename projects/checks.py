@@ -76,3 +76,20 @@ def api_throttle_settings_are_valid(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security)
+def secrets_encryption_keys_are_valid(app_configs, **kwargs):
+    """At start-up rather than when the first secret is read or written."""
+    from .secrets import encryption_keys_problem
+
+    problem = encryption_keys_problem()
+    if problem:
+        return [
+            Error(
+                problem,
+                hint="Generate one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'",
+                id="projects.E003",
+            )
+        ]
+    return []

@@ -1,10 +1,14 @@
 import hashlib
+import re
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+
+from .secrets import encrypt
 
 
 class ApiKeyStatus(models.TextChoices):
@@ -17,6 +21,14 @@ def new_webhook_secret() -> str:
     return secrets.token_hex(32)
 
 
+def new_hook_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def new_hook_secret_ciphertext() -> str:
+    return encrypt(new_hook_secret())
+
+
 class Project(models.Model):
     """The tenant: every other row belongs to exactly one project."""
 
@@ -26,6 +38,11 @@ class Project(models.Model):
     webhook_secret = models.CharField(max_length=128, default=new_webhook_secret)
     # Kept by the webhooks app: lets a change skip looking for subscriptions when none exist.
     has_webhook_subscriptions = models.BooleanField(default=False, editable=False)
+    # Authenticates vendor callbacks to the hook (X-HMAC-Signature). Not the webhook secret:
+    # every webhook subscriber knows that one and could replay a signed webhook to the hook.
+    # Encrypted (projects.secrets), and shown in clear only once, when it is generated.
+    hook_secret_ciphertext = models.TextField(default=new_hook_secret_ciphertext, editable=False)
+    hook_secret_generated_at = models.DateTimeField(default=timezone.now, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -140,3 +157,66 @@ class ApiKey(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > now
+
+
+SECRET_NAME_MAX_LENGTH = 100
+SECRET_VALUE_MAX_LENGTH = 4096
+SECRET_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Names a definition can write as {secret.NAME} that are not the project's to set.
+RESERVED_SECRET_NAMES = {
+    "APP_API_URL": "APP_API_URL is reserved: {secret.APP_API_URL} is the server's public base URL (setting PUBLIC_BASE_URL), not a project secret.",
+}
+
+
+def secret_name_problem(name) -> str | None:
+    if not isinstance(name, str) or not name:
+        return "A secret needs a name."
+    if len(name) > SECRET_NAME_MAX_LENGTH:
+        return f"A secret's name has at most {SECRET_NAME_MAX_LENGTH} characters."
+    if not SECRET_NAME_RE.fullmatch(name):
+        return (
+            "A secret's name is letters, digits and underscores, not starting with a digit "
+            "(it is written {secret.NAME} in a definition)."
+        )
+    return RESERVED_SECRET_NAMES.get(name)
+
+
+def secret_value_problem(value) -> str | None:
+    # Never quotes the value: these messages reach forms, logs and API answers.
+    if not isinstance(value, str) or value == "":
+        return "A secret's value cannot be empty."
+    if len(value) > SECRET_VALUE_MAX_LENGTH:
+        return f"A secret's value has at most {SECRET_VALUE_MAX_LENGTH} characters."
+    if "\x00" in value:
+        return "A secret's value cannot contain a NUL character."
+    return None
+
+
+def validate_secret_name(name):
+    problem = secret_name_problem(name)
+    if problem:
+        raise ValidationError(problem, code="invalid_secret_name")
+
+
+class ProjectSecret(models.Model):
+    """A value a project's plugin definitions use as {secret.NAME}. Only its encryption is
+    stored; it is never shown again once set (admin: write-only)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="secrets")
+    name = models.CharField(max_length=SECRET_NAME_MAX_LENGTH, validators=[validate_secret_name])
+    ciphertext = models.TextField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="project_secret_unique_name"),
+        ]
+
+    def __str__(self):
+        # Also the repr, the admin's history and its messages: the name only.
+        return self.name
