@@ -21,12 +21,15 @@ demo: install
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py load_demo
 
-# The web server and a task worker (webhook deliveries); Ctrl+C stops both.
+# The web server and a task worker (webhook deliveries, plugin runs); Ctrl+C stops both. The
+# demo's plugins call the sandbox vendor this server serves on loopback, hence the private
+# targets, and the vendor calls the case's hook back at PUBLIC_BASE_URL.
+RUN_ENV := DEBUG=true OUTBOUND_ALLOW_PRIVATE_TARGETS=true PUBLIC_BASE_URL=http://$(HOST):$(PORT)
 run: demo
 	@echo "Serving http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/) with a task worker"
-	DEBUG=true $(BIN)/python manage.py db_worker --interval 1 --no-reload & worker=$$!; \
+	$(RUN_ENV) $(BIN)/python manage.py db_worker --interval 1 --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 CHROMIUM ?= /usr/bin/chromium
 

@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from automation.selectors import automation_panel
+from automation.services import plugin_run_again
 from projects.models import Role
 from workflows import decisions
 from workflows.actors import Actor
@@ -109,6 +111,7 @@ def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
             "can_check": current.can_act and decisions.may_check(runtime, request.user, role),
             "payload_text": payload_text,
             "payload_error": payload_error,
+            "automation": automation_panel(runtime=runtime, can_act=current.can_act),
         },
     )
 
@@ -337,3 +340,20 @@ def case_decision_return(request, runtime_id):
         return "The decision was sent back; nothing of it was applied."
 
     return _act(request, runtime_id, send_back)
+
+
+@login_required
+def case_plugin_run(request, runtime_id):
+    """Run again: queues a plugin of the case's state anew (operators and admins)."""
+
+    def run_again(current, runtime, version):
+        run = plugin_run_again(
+            project=current.project,
+            runtime_id=runtime.pk,
+            plugin_name=request.POST.get("plugin", ""),
+            actor=Actor(user=request.user),
+            expected_version=version,
+        )
+        return f"{run.display_name or run.plugin_name} is queued to run again."
+
+    return _act(request, runtime_id, run_again)

@@ -192,6 +192,21 @@ WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3
 OUTBOUND_ALLOW_PRIVATE_TARGETS = env.bool("OUTBOUND_ALLOW_PRIVATE_TARGETS", default=False)
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 
+# --- Automation: plugin runs (SPEC section 10) ------------------------------------------------
+# Connection errors, timeouts, 429 and 5xx are tried again, attempt n+1 after
+# PLUGIN_RETRY_BASE_SECONDS * 2**(n-1) (at most PLUGIN_RETRY_MAX_SECONDS), PLUGIN_MAX_ATTEMPTS in all.
+PLUGIN_TIMEOUT_SECONDS = env.float("PLUGIN_TIMEOUT_SECONDS", default=30.0)
+PLUGIN_MAX_ATTEMPTS = env.int("PLUGIN_MAX_ATTEMPTS", default=5)
+PLUGIN_RETRY_BASE_SECONDS = env.float("PLUGIN_RETRY_BASE_SECONDS", default=10.0)
+PLUGIN_RETRY_MAX_SECONDS = env.float("PLUGIN_RETRY_MAX_SECONDS", default=3600.0)
+# A run waiting for its vendor's callback longer than this is flagged on the case page.
+PLUGIN_CALLBACK_TIMEOUT_HOURS = env.float("PLUGIN_CALLBACK_TIMEOUT_HOURS", default=24.0)
+# What a vendor's answer may be (read past this, it fails the run) and how much of it is kept.
+PLUGIN_RESPONSE_MAX_BYTES = env.int("PLUGIN_RESPONSE_MAX_BYTES", default=2 * 1024 * 1024)
+PLUGIN_EXCERPT_CHARS = env.int("PLUGIN_EXCERPT_CHARS", default=2000)
+# The server's public base URL: `{secret.APP_API_URL}` in plugin declarations (vendor callbacks).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["workflows.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

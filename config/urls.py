@@ -18,6 +18,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Pages outside base.html (admin, API docs) let the browser ask for /favicon.ico.
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg", permanent=True)),
+    # The demo's sandbox vendor (automation.sandbox): it answers 404 unless DEBUG is on.
+    path("sandbox/vendor/", include("automation.sandbox")),
     path("", include("cases.urls")),
 ]
 

@@ -112,6 +112,12 @@ def _allow_list(project) -> AllowList:
 def url_problem(url: str, project=None) -> str | None:
     """Why `url` cannot be a target of an outbound request (for `project`: its allow-list
     counts), or None."""
+    return url_shape_problem(url) or _private_problem(url, project)
+
+
+def url_shape_problem(url: str) -> str | None:
+    """What is wrong with `url` as a URL to send to, whatever it points at (a definition saved
+    here may run where other targets are open: where it points is checked when it is sent)."""
     if not SENDABLE_URL.fullmatch(url):
         return "Must be an ASCII URL without spaces (percent-encode other characters)."
     try:
@@ -126,9 +132,14 @@ def url_problem(url: str, project=None) -> str | None:
     if port == 0:
         return "Must be a valid http or https URL."
     host = normal_host(parts.hostname)
-    address = literal_address(host)
-    if address is None and not valid_host_name(host):
+    if literal_address(host) is None and not valid_host_name(host):
         return "Must name a valid host."
+    return None
+
+
+def _private_problem(url: str, project) -> str | None:
+    host = normal_host(urlsplit(url).hostname)
+    address = literal_address(host)
     if private_targets_allowed():
         return None
     if host == "localhost" or host.endswith(".localhost"):

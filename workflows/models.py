@@ -177,6 +177,9 @@ class WorkflowRuntime(models.Model):
     # Counts the changes of the case (every save adds one). Each form of the case page carries
     # the version it showed, and a form older than the case is refused (workflows.decisions).
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Counts the case's entries into a resting state (automation: a plugin run belongs to one
+    # entry, and an outcome arriving after its entry is over is stale).
+    state_entry = models.PositiveIntegerField(default=1, editable=False)
     # Who moved the case into its current state, and when (the outcome badge says so).
     decided_by_label = models.CharField(max_length=200, blank=True, editable=False)
     decided_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -251,6 +254,10 @@ class HistoryKind(models.TextChoices):
     DECISION_CONFIRMED = "decision.confirmed", "Second approval given"
     DECISION_RETURNED = "decision.returned", "Decision sent back"
     DECISION_DROPPED = "decision.dropped", "Pending decision dropped (the case moved on)"
+    PLUGIN_SUCCEEDED = "plugin.succeeded", "Plugin succeeded"
+    PLUGIN_FAILED = "plugin.failed", "Plugin failed"
+    PLUGIN_REQUEUED = "plugin.requeued", "Plugin queued again"
+    HOOK = "workflow.hook", "Vendor callback (hook)"
 
 
 class HistoryEventQuerySet(models.QuerySet):

@@ -8,12 +8,13 @@ from functools import lru_cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.fastload import columns as fastload_columns, first_of, get_with_related
+from config.fastload import columns as fastload_columns, first_of
+from automation.queueing import plugin_runs_queue
 from projects.models import ACTING_ROLES, Membership, Project, Role
 from webhooks.models import WebhookEvent
 from webhooks.services import webhook_deliveries_create, webhook_events_number
 
-from . import decisions, engine
+from . import decisions, engine, locking
 from .actors import Actor
 from .errors import (
     EventRefused,
@@ -268,13 +269,19 @@ def _transition_rows(runtime, actor, transitions) -> list[HistoryEvent]:
     ]
 
 
-def _apply_step(runtime: WorkflowRuntime, step: engine.StepResult) -> None:
+def _apply_step(runtime: WorkflowRuntime, step: engine.StepResult) -> bool:
+    """Puts the step's outcome on the case; True when the case came to rest in another state
+    (a new entry: the plugins of that state are to run)."""
+    entered = runtime._state.adding or step.state != runtime.state
+    if entered and not runtime._state.adding:
+        runtime.state_entry += 1
     runtime.state = step.state
     runtime.tags = list(step.tags)
     runtime.context = step.context
     if step.status == "completed" and runtime.status != RuntimeStatus.COMPLETED:
         runtime.status = RuntimeStatus.COMPLETED
         runtime.resolved_at = timezone.now()
+    return entered
 
 
 def state_outcome(state: str, tags) -> str | None:
@@ -345,6 +352,18 @@ def _require_can_act(actor: Actor, project: Project) -> str | None:
     return role
 
 
+require_can_act = _require_can_act
+
+
+def history_write(*, runtime: WorkflowRuntime, actor: Actor, kind: HistoryKind, payload: dict, event_name: str = "") -> HistoryEvent:
+    """One history row for a change of a locked case that moves nothing (the case is saved,
+    so its version counts the change)."""
+    runtime.save(update_fields=["updated_at"])
+    row = _history(runtime, actor, kind, event_name=event_name, from_state=runtime.state, to_state=runtime.state, payload=payload)
+    row.save()
+    return row
+
+
 def _merged_config(base: dict, override: dict | None) -> dict:
     return engine.deep_merge(base or {}, override or {}, "replace")
 
@@ -376,13 +395,7 @@ def workflow_start(
     # A brand-new entity cannot have an active runtime yet: no need to look.
     existing = None
     if not entity_created and not run_config.get("allowMultipleActiveWorkflows"):
-        existing = (
-            WorkflowRuntime.objects.select_for_update(of=("self",))
-            .select_related("definition_version")
-            .filter(entity=entity, definition_id=definition_version.definition_id, status=RuntimeStatus.ACTIVE)
-            .order_by("-created_at")
-            .first()
-        )
+        existing = locking.open_case_lock(entity=entity, definition_id=definition_version.definition_id)
     # A case stays on the version it started on, its states and its schema; the upsert above
     # is undone with the transaction when the context does not fit.
     if existing is not None and not update_open_case:
@@ -441,6 +454,7 @@ def workflow_start(
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)
     webhook_deliveries_create(project=project, runtime=runtime, events=events, definition_key=workflow_id)
+    plugin_runs_queue(runtime)
     return StartResult(runtime=runtime, created=True, definition_key=workflow_id, history=history)
 
 
@@ -462,7 +476,7 @@ def _workflow_rerun(project, runtime, machine, context, config, actor, definitio
         raise _engine_failure(error) from error
     if config:
         runtime.config = _merged_config(runtime.config, config)
-    _apply_step(runtime, step)
+    entered = _apply_step(runtime, step)
     _decided(runtime, actor, from_state)
     dropped = decisions.pending_drop_if_moved(runtime, actor, from_state)
     changed = runtime.context != previous_context
@@ -483,21 +497,14 @@ def _workflow_rerun(project, runtime, machine, context, config, actor, definitio
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)
     webhook_deliveries_create(project=project, runtime=runtime, events=events, definition_key=definition_key)
+    if entered:
+        plugin_runs_queue(runtime)
     return StartResult(runtime=runtime, created=False, definition_key=definition_key, history=history)
 
 
 def _runtime_for_update(*, project: Project, runtime_id) -> WorkflowRuntime:
-    # Everything the answer shows, so callers need not read the runtime again; one SELECT ...
-    # FOR UPDATE built once (config.fastload: the ORM compiled it slower than it ran).
-    runtime = get_with_related(
-        WorkflowRuntime,
-        related=("definition_version", "definition", "entity", "assignee"),
-        filters={"project": project.pk, "pk": runtime_id},
-        lock=True,
-    )
-    if runtime is None:
-        raise NotFound("Workflow runtime not found.")
-    return runtime
+    # Everything the answer shows comes with the lock, so callers need not read it again.
+    return locking.case_lock(project=project, runtime_id=runtime_id)
 
 
 def _require_open(runtime: WorkflowRuntime) -> None:
@@ -509,6 +516,8 @@ def _require_open(runtime: WorkflowRuntime) -> None:
 class EventResult:
     runtime: WorkflowRuntime
     history: list[HistoryEvent]
+    # Set by system_event_send when the definition could not process the event (case failed).
+    failure: str = ""
 
 
 def workflow_send_event(
@@ -541,14 +550,13 @@ class _DefinitionBroke(Exception):
 
 @transaction.atomic
 def _workflow_mark_failed(broke: _DefinitionBroke, *, actor: Actor) -> None:
-    runtime = (
-        WorkflowRuntime.objects.select_for_update(of=("self",))
-        .select_related("project", "definition", "definition_version", "entity")
-        .filter(pk=broke.runtime.pk)
-        .first()
-    )
-    if runtime is None or runtime.status != RuntimeStatus.ACTIVE or runtime.state != broke.runtime.state:
+    runtime = locking.case_lock(project=broke.runtime.project, runtime_id=broke.runtime.pk)
+    if runtime.status != RuntimeStatus.ACTIVE or runtime.state != broke.runtime.state:
         return  # something else changed the case meanwhile: it is not this failure's to mark
+    _mark_failed_locked(runtime, event_name=broke.event_name, error=broke.error, actor=actor)
+
+
+def _mark_failed_locked(runtime: WorkflowRuntime, *, event_name: str, error, actor: Actor) -> None:
     runtime.status = RuntimeStatus.FAILED
     runtime.resolved_at = timezone.now()
     runtime.decided_by_label, runtime.decided_at = actor.label, runtime.resolved_at
@@ -559,12 +567,54 @@ def _workflow_mark_failed(broke: _DefinitionBroke, *, actor: Actor) -> None:
         runtime,
         actor,
         HistoryKind.FAILED,
-        event_name=broke.event_name,
+        event_name=event_name,
         from_state=runtime.state,
         to_state=runtime.state,
-        payload={"error": str(broke.error)},
+        payload={"error": str(error)},
     ).save()
     webhook_deliveries_create(project=runtime.project, runtime=runtime, events=events, definition_key=runtime.definition.key)
+
+
+def system_event_send(*, project: Project, runtime: WorkflowRuntime, name: str, payload=None, actor: Actor) -> EventResult:
+    """Sends an event for the system (a plugin's success or error action, a vendor's hook) to
+    a case the caller has locked (workflows.locking) inside its transaction: the same engine
+    step, history, webhooks, `always` and plugins as any event. A definition that cannot
+    process it marks the case failed in this transaction and says so in `failure`, so the
+    caller's transaction keeps that mark."""
+    _require_open(runtime)
+    machine = machine_for(runtime.definition_version)
+    try:
+        return event_apply(project=project, runtime=runtime, machine=machine, name=name, payload=payload, actor=actor)
+    except _DefinitionBroke as broke:  # raised before anything of the event was written
+        _mark_failed_locked(runtime, event_name=name, error=broke.error, actor=actor)
+        return EventResult(
+            runtime=runtime,
+            history=[],
+            failure=f"The workflow definition could not process '{name}': {broke.error}. The case is marked failed.",
+        )
+
+
+def context_write(*, project: Project, runtime: WorkflowRuntime, context: dict, actor: Actor, kind: HistoryKind, payload: dict) -> HistoryEvent:
+    """Replaces the context of a locked, open case for the system (a plugin's persisted
+    response, a hook's result), with one history row (`payload` plus the previous context)
+    and the context-changed webhook, in the caller's transaction. The caller has checked the
+    new context against the schema."""
+    previous = runtime.context
+    changed = context != previous
+    runtime.context = context
+    events = webhook_events_number(runtime, [WebhookEvent.CONTEXT_CHANGED] if changed else [])
+    runtime.save()
+    row = _history(
+        runtime,
+        actor,
+        kind,
+        from_state=runtime.state,
+        to_state=runtime.state,
+        payload={**payload, **({"previousContext": previous} if changed else {"unchanged": True})},
+    )
+    row.save()
+    webhook_deliveries_create(project=project, runtime=runtime, events=events, definition_key=runtime.definition.key)
+    return row
 
 
 def _decided(runtime: WorkflowRuntime, actor: Actor, from_state: str) -> None:
@@ -641,7 +691,7 @@ def event_apply(*, project, runtime, machine, name, payload, actor, before=(), p
         return EventResult(runtime=runtime, history=history)
 
     previous_context, from_state = runtime.context, runtime.state
-    _apply_step(runtime, step)
+    entered = _apply_step(runtime, step)
     _decided(runtime, actor, from_state)
     dropped = decisions.pending_drop_if_moved(runtime, actor, from_state)
     events = webhook_events_number(runtime, _change_events(from_state, runtime=runtime, context_changed=step.context_changed))
@@ -672,6 +722,8 @@ def event_apply(*, project, runtime, machine, name, payload, actor, before=(), p
     HistoryEvent.objects.bulk_create(history)
     _record_entity_outcome(runtime)
     webhook_deliveries_create(project=project, runtime=runtime, events=events, definition_key=runtime.definition.key)
+    if entered:
+        plugin_runs_queue(runtime)
     return EventResult(runtime=runtime, history=history)
 
 

@@ -9,7 +9,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from jsonschema.validators import validator_for
 
 from webhooks.models import WebhookEvent
-from webhooks.targets import url_problem
+from outbound.targets import url_problem, url_shape_problem
 
 from . import engine
 from .config_schema import (
@@ -270,7 +270,7 @@ def definition_errors(*, statechart, context_schema, config, extensions=None) ->
         errors.append(FieldError("extensions", "Must be an object."))
     errors += [
         FieldError(p.path, p.message)
-        for p in plugin_declaration_problems(extensions, statechart, url_check=url_problem)
+        for p in plugin_declaration_problems(extensions, statechart, url_check=url_shape_problem)
     ]
     if isinstance(config, dict) and isinstance(statechart, dict):
         initial_event = config.get("initialEvent")

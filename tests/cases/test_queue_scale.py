@@ -20,15 +20,18 @@ QUEUE_URL = "/queues/businesses-onboarding/"
 
 @pytest.fixture
 def generated(demo_project):
-    call_command("generate_cases", 200, seed=3, stdout=StringIO())
-    return WorkflowRuntime.objects.filter(project=demo_project, entity_kind="business", status=RuntimeStatus.ACTIVE)
+    call_command("generate_cases", 600, seed=3, stdout=StringIO())
+    # The cases of the queue below (the demo has a second business definition, in its own queue).
+    return WorkflowRuntime.objects.filter(
+        project=demo_project, entity_kind="business", definition__key="till_basic_kyb_demo", status=RuntimeStatus.ACTIVE
+    )
 
 
 def test_generated_cases_have_their_entity_kind_a_history_row_and_the_status_mix(demo_project, generated):
     runtimes = WorkflowRuntime.objects.filter(project=demo_project).select_related("entity")
-    assert runtimes.count() == 200
+    assert runtimes.count() == 600
     assert all(r.entity_kind == r.entity.kind and r.entity.display_name for r in runtimes)
-    assert HistoryEvent.objects.filter(project=demo_project).count() == 200
+    assert HistoryEvent.objects.filter(project=demo_project).count() == 600
     assert {r.status for r in runtimes} >= {RuntimeStatus.ACTIVE, RuntimeStatus.COMPLETED}
 
 

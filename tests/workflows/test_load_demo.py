@@ -249,16 +249,20 @@ def test_load_demo_says_it_kept_the_existing_demo_users(db):
 
 
 def test_the_demo_starts_cases_in_every_state_an_operator_meets_once(db, settings):
+    from automation.models import PluginRun, PluginRunStatus
     from workflows.models import WorkflowRuntime
 
     settings.DEBUG = True
     out = io.StringIO()
     call_command("load_demo", stdout=out)
-    assert "Demo cases: 9 started" in out.getvalue()
+    assert "Demo cases: 12 started" in out.getvalue()
     outcomes = sorted(WorkflowRuntime.objects.values_list("state", flat=True))
     assert outcomes.count("manual_review") == 5
     assert {"approved", "rejected", "revision"} <= set(outcomes)
+    # The automated ones wait for the worker in their first state, their registry check queued.
+    assert outcomes.count("registry_check") == 3
+    assert PluginRun.objects.filter(plugin_name="registry", status=PluginRunStatus.QUEUED).count() == 3
     out = io.StringIO()
     call_command("load_demo", stdout=out)
     assert "Demo cases: kept" in out.getvalue()
-    assert WorkflowRuntime.objects.count() == 9
+    assert WorkflowRuntime.objects.count() == 12

@@ -239,13 +239,23 @@ def test_a_malformed_placeholder_in_the_path_is_refused():
     assert "'{entity data}'" in message
 
 
-def test_the_ssrf_rules_are_applied_to_the_literal_host(db):
-    from webhooks.targets import url_problem
+def test_the_literal_scheme_and_host_are_checked_as_a_url(db):
+    from outbound.targets import url_shape_problem
 
-    plugin = api_plugin(url="http://127.0.0.1:8000/internal/{secret.X}")
-    [problem] = plugin_declaration_problems({"apiPlugins": [plugin]}, STATECHART, url_check=url_problem)
+    plugin = api_plugin(url="ftp://registry.example.com/{secret.X}")
+    [problem] = plugin_declaration_problems({"apiPlugins": [plugin]}, STATECHART, url_check=url_shape_problem)
     assert problem.path == "extensions.apiPlugins[0].url"
-    assert problem.message == url_problem("http://127.0.0.1:8000/")
+    assert problem.message == url_shape_problem("ftp://registry.example.com/")
+
+
+def test_a_private_vendor_address_is_saved_and_refused_when_sent(db, settings):
+    """Where a target may point depends on where the definition runs (the setting, the
+    project's allow-list): it is checked on every request, not when the definition is saved."""
+    from workflows.validation import definition_errors
+
+    settings.OUTBOUND_ALLOW_PRIVATE_TARGETS = False
+    plugin = api_plugin(url="http://127.0.0.1:8000/internal/{secret.X}")
+    assert definition_errors(statechart=STATECHART, context_schema={}, config={}, extensions={"apiPlugins": [plugin]}) == []
 
 
 def test_an_unknown_http_method_is_refused():

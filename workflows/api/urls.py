@@ -2,6 +2,8 @@ import uuid
 
 from django.urls import path, register_converter
 
+from automation import api as automation_api
+
 from . import views
 
 
@@ -25,6 +27,8 @@ urlpatterns = [
     path("workflows/<anyuuid:runtime_id>", views.WorkflowDetailView.as_view(), name="api-workflow-detail"),
     path("workflows/<anyuuid:runtime_id>/event", views.WorkflowEventView.as_view(), name="api-workflow-event"),
     path("workflows/<anyuuid:runtime_id>/history", views.WorkflowHistoryView.as_view(), name="api-workflow-history"),
+    path("workflows/<anyuuid:runtime_id>/plugin-runs", automation_api.WorkflowPluginRunsView.as_view(), name="api-workflow-plugin-runs"),
+    path("workflows/<anyuuid:runtime_id>/hook/<str:event>", automation_api.WorkflowHookView.as_view(), name="api-workflow-hook"),
     path("workflow-definitions", views.DefinitionListView.as_view(), name="api-definition-list"),
     path("workflow-definitions/<str:key>", views.DefinitionDetailView.as_view(), name="api-definition-detail"),
 ]

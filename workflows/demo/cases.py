@@ -3,6 +3,9 @@ shows queues with work in them. Started through the same service as the API, by 
 
 BUSINESS = "till_basic_kyb_demo"
 INDIVIDUAL = "individual_kyc_demo"
+# Runs a registry check and an asynchronous sanctions screening against the sandbox vendor
+# (automation.sandbox) once the worker is up; then lands in manual review.
+AUTOMATED = "kyb_automated_checks_demo"
 
 
 def _business(entity_id, company, country, registration, first, last, email):
@@ -41,6 +44,11 @@ DEMO_CASES = [
         _business("demo-biz-6", "Obsidian Ventures Ltd", "VG", "2001457", "Victor", "Crane", "victor@obsidian.example"),
         [("reject", {"reason": "Sanctions or adverse media hit", "comment": "Director listed on a sanctions list."})],
     ),
+    (AUTOMATED, _business("demo-auto-1", "Harbourview Analytics Ltd", "GB", "11223347", "Priya", "Shah", "priya@harbourview.example"), []),
+    # A registration number the sandbox registry does not know (it ends in 0).
+    (AUTOMATED, _business("demo-auto-2", "Lumen Freight BV", "NL", "77001230", "Daan", "Visser", "daan@lumen.example"), []),
+    # A name the sandbox screening lists as a hit.
+    (AUTOMATED, _business("demo-auto-3", "Obsidian Maritime SA", "PA", "1554321", "Rafael", "Ortiz", "rafael@obsidian-maritime.example"), []),
     (INDIVIDUAL, _individual("demo-person-1", "Ada", "Lovelace", "ada@example.com"), []),
     (INDIVIDUAL, _individual("demo-person-2", "Kwame", "Mensah", "kwame@example.com"), []),
     (INDIVIDUAL, _individual("demo-person-3", "Sofia", "Rossi", "sofia@example.com"), [("approve", {})]),
