@@ -25,9 +25,13 @@ demo: install
 # demo's plugins call the sandbox vendor this server serves on loopback, hence the private
 # targets, and the vendor calls the case's hook back at PUBLIC_BASE_URL.
 RUN_ENV := DEBUG=true OUTBOUND_ALLOW_PRIVATE_TARGETS=true PUBLIC_BASE_URL=http://$(HOST):$(PORT)
+# The worker starts once the server accepts connections (at most 60 s later): started together,
+# the demo cases' first plugin runs reached the sandbox vendor before the server listened, were
+# refused, and the cases sat still until the retry 10 s later.
+SERVER_UP := $(BIN)/python -c "import socket, time; any(socket.socket().connect_ex(('$(HOST)', $(PORT))) == 0 or time.sleep(0.2) for _ in range(300))"
 run: demo
 	@echo "Serving http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/) with a task worker"
-	$(RUN_ENV) $(BIN)/python manage.py db_worker --interval 1 --no-reload & worker=$$!; \
+	( $(SERVER_UP); exec env $(RUN_ENV) $(BIN)/python manage.py db_worker --interval 1 --no-reload ) & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
