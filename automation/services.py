@@ -310,6 +310,10 @@ def _finish(job: Job, outcome: Outcome, *, started, duration_ms: int) -> str:
 
 
 def _fire_and_forget(plugin: dict) -> bool:
+    """Ballerine's rule for plugins that call out: without both actions, nobody waits for the
+    outcome. A transformer only computes, so what it computes is always kept."""
+    if plugin.get("pluginKind") == "transformer":
+        return False
     return not plugin.get("successAction") and not plugin.get("errorAction")
 
 
