@@ -4,46 +4,9 @@ Imports only models: the case services call this from inside their transactions.
 
 from django.utils import timezone
 
+from .declarations import RUN_ORDER, plugin_declaration, plugins_for_state  # noqa: F401 (public names of this module)
 from .models import BLOCKING_STATUSES, PluginList, PluginRun, PluginRunStatus
 from .tasks import run_plugin
-
-# Ballerine's order of the plugins of one state.
-RUN_ORDER = (PluginList.DISPATCH, PluginList.CHILD, PluginList.COMMON, PluginList.API)
-
-
-def _action_plugins(extensions: dict) -> set:
-    """Names run by an iterative plugin for each item: they do not run on their own."""
-    return {
-        plugin.get("actionPluginName")
-        for plugin in extensions.get(PluginList.COMMON) or []
-        if isinstance(plugin, dict) and plugin.get("pluginKind") == "iterative"
-    }
-
-
-def plugins_for_state(extensions: dict, state: str) -> list[tuple[str, dict]]:
-    """(list, declaration) of the plugins that run when a case comes to rest in `state`, in
-    run order."""
-    if not extensions:
-        return []
-    actions = _action_plugins(extensions)
-    found = []
-    for list_name in RUN_ORDER:
-        for plugin in extensions.get(list_name) or []:
-            if not isinstance(plugin, dict) or state not in (plugin.get("stateNames") or []):
-                continue
-            if list_name == PluginList.API and plugin.get("name") in actions:
-                continue
-            found.append((list_name, plugin))
-    return found
-
-
-def plugin_declaration(extensions: dict, name: str) -> tuple[str, dict] | None:
-    for list_name in RUN_ORDER:
-        for plugin in (extensions or {}).get(list_name) or []:
-            if isinstance(plugin, dict) and plugin.get("name") == name:
-                return list_name, plugin
-    return None
-
 
 def _kind(list_name: str, plugin: dict) -> str:
     if list_name == PluginList.API:

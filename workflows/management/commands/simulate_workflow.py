@@ -2,6 +2,10 @@
 
 FILE (or `-` for stdin) holds one JSON scenario, possibly pretty-printed, or JSON Lines of them:
 {"definition": <statechart>, "context": {...}, "events": [{"name": ..., "payload": {...}}]}.
+A scenario with "extensions" (the version's) or "plugins" (a stand-in answer per plugin:
+{"<name>": {"response": {...}} | {"error": "..."}}) also runs the plugins of each state the case
+comes to rest in, without network (automation.simulate); its snapshots then carry the context
+and the plugin runs of each step.
 Each scenario prints exactly one line: the JSON array of snapshots, or
 {"error": ..., "problems": [{"path", "message"}]} if it cannot run (the exit status is then 1).
 """
@@ -14,6 +18,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from automation import simulate as automation
 from workflows.engine import DefinitionError, EngineError, simulate
 
 
@@ -46,7 +51,8 @@ def _run(scenario) -> tuple[str, bool]:
     if isinstance(scenario, _Unparsable):
         return json.dumps({"error": scenario.message, "problems": []}), False
     try:
-        return json.dumps(simulate(scenario)), True
+        run = automation.simulate if automation.automation_scenario(scenario) else simulate
+        return json.dumps(run(scenario)), True
     except DefinitionError as exc:
         error = {"error": str(exc), "problems": [problem.as_dict() for problem in exc.problems]}
     except EngineError as exc:
@@ -57,7 +63,11 @@ def _run(scenario) -> tuple[str, bool]:
 
 
 class Command(BaseCommand):
-    help = "Run workflow scenarios (JSON or JSON Lines) through the engine and print one snapshot line each."
+    help = (
+        "Run workflow scenarios (JSON or JSON Lines) through the engine and print one snapshot line each. "
+        'A scenario with "extensions" and "plugins" ({"<name>": {"response": {...}} or {"error": "..."}}) '
+        "also runs the plugins with those stand-in answers, without network."
+    )
     requires_system_checks = []
     requires_migrations_checks = False
 
