@@ -41,3 +41,12 @@ def plugin_declaration(extensions: dict, name: str) -> tuple[str, dict] | None:
             if isinstance(plugin, dict) and plugin.get("name") == name:
                 return list_name, plugin
     return None
+
+
+def is_fire_and_forget(plugin: dict) -> bool:
+    """Ballerine's rule for plugins that call out: without both actions, nobody waits for the
+    outcome and nothing of it is applied. A transformer only computes, so what it computes is
+    always kept."""
+    if plugin.get("pluginKind") == "transformer":
+        return False
+    return not plugin.get("successAction") and not plugin.get("errorAction")

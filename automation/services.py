@@ -25,6 +25,7 @@ from workflows.validation import context_errors
 
 from . import requests as plugin_requests
 from .models import BLOCKING_STATUSES, PluginAttempt, PluginList, PluginRun, PluginRunStatus
+from .declarations import is_fire_and_forget
 from .queueing import next_run_release, plugin_declaration, plugin_runs_queue, plugins_for_state
 from .tasks import run_plugin
 
@@ -298,7 +299,7 @@ def _finish(job: Job, outcome: Outcome, *, started, duration_ms: int) -> str:
         return run.status
     if runtime.status != RuntimeStatus.ACTIVE:
         # A plugin of a final state (an e-mail on approval): it ran; a closed case takes no change.
-        if not _fire_and_forget(job.plugin):
+        if not is_fire_and_forget(job.plugin):
             run.error = _joined(run.error, "The case is closed: the outcome was not applied to it.")
         run.save()
         next_run_release(run.runtime_id)
@@ -309,18 +310,10 @@ def _finish(job: Job, outcome: Outcome, *, started, duration_ms: int) -> str:
     return run.status
 
 
-def _fire_and_forget(plugin: dict) -> bool:
-    """Ballerine's rule for plugins that call out: without both actions, nobody waits for the
-    outcome. A transformer only computes, so what it computes is always kept."""
-    if plugin.get("pluginKind") == "transformer":
-        return False
-    return not plugin.get("successAction") and not plugin.get("errorAction")
-
-
 def _apply(run: PluginRun, runtime, job: Job, outcome: Outcome) -> None:
     """Persists the outcome in the context, records it, and sends the plugin's action."""
     plugin, project, actor = job.plugin, run.project, plugin_actor(run.plugin_name)
-    if _fire_and_forget(plugin):
+    if is_fire_and_forget(plugin):
         return  # Ballerine's rule: only the run is recorded
     ok, error = outcome.ok, outcome.error
     if ok:
@@ -335,6 +328,9 @@ def _apply(run: PluginRun, runtime, job: Job, outcome: Outcome) -> None:
             )
     if not ok:
         context = plugin_requests.persist_error(runtime.context, plugin, error)
+        failed_items = outcome.output.get("failedItems") if isinstance(outcome.output, dict) and not outcome.ok else None
+        if failed_items:  # an iterative plugin: which items failed, and why
+            context["pluginsOutput"][run.plugin_name]["failedItems"] = failed_items
         if context_errors(context, runtime.definition_version.context_schema):
             context = runtime.context  # even the error does not fit: it stays on the run only
     if not ok and run.status != PluginRunStatus.FAILED:

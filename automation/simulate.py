@@ -24,7 +24,7 @@ from workflows.engine.plugins import plugin_declaration_problems
 from workflows.engine.simulate import scenario_problems as engine_scenario_problems
 
 from . import requests as plugin_requests
-from .declarations import API, COMMON, plugin_declaration, plugins_for_state
+from .declarations import API, COMMON, is_fire_and_forget, plugin_declaration, plugins_for_state
 from .transforms import now_milliseconds
 
 __all__ = ["MAX_PLUGIN_RUNS", "PluginLoopError", "automation_scenario", "scenario_problems", "simulate"]
@@ -156,9 +156,8 @@ class _Runner:
         return [(case.entry, case.state, list_name, plugin) for list_name, plugin in plugins_for_state(self.extensions, case.state)]
 
     def _run(self, case: _Case, list_name: str, plugin: dict, run: dict) -> dict:
-        success, failure = plugin.get("successAction"), plugin.get("errorAction")
         outcome = self._outcome(case, list_name, plugin)
-        if not success and not failure:
+        if is_fire_and_forget(plugin):
             recorded = {**run, "outcome": FIRE_AND_FORGET, "action": None}
             if outcome.simulated and not outcome.ok:
                 recorded["error"] = outcome.error  # shown, though nothing of it is applied
@@ -178,7 +177,7 @@ class _Runner:
         if not ok:
             context = plugin_requests.persist_error(case.context, plugin, error)
         case.context = context
-        action = success if ok else failure
+        action = plugin.get("successAction") if ok else plugin.get("errorAction")
         recorded = {**run, "outcome": SUCCESS if ok else ERROR, "action": action or None}
         if not ok:
             recorded["error"] = error

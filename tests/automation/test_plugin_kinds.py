@@ -71,6 +71,8 @@ def test_an_iterative_plugin_with_a_failed_item_reports_it_and_takes_the_error_a
     assert runtime.state == "registry_failed"
     output = runtime.context["pluginsOutput"]["ubo_checks"]
     assert output["status"] == "ERROR" and "1 of 2 items failed" in output["error"]
+    [failed] = output["failedItems"]
+    assert failed["index"] == 1 and "404" in failed["error"]
     assert len(vendor.requests) == 2  # the item that succeeded was called and stays called
 
 
