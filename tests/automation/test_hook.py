@@ -172,3 +172,18 @@ def test_an_idempotency_key_replays_the_first_answer(api, case):
     assert first.status_code == again.status_code == 200
     assert again.json() == first.json()
     assert HistoryEvent.objects.filter(runtime=case, kind=HistoryKind.HOOK).count() == 1
+
+
+def test_the_case_page_shows_when_the_callback_of_a_waiting_run_came(api, case):
+    from projects.models import Role
+    from tests.automation.test_panel import client_of
+
+    PluginRun.objects.create(
+        project_id=case.project_id, runtime=case, plugin_name="sanctions", plugin_list="apiPlugins", plugin_kind="api",
+        state="review", entry=case.state_entry, status=PluginRunStatus.WAITING,
+    )
+    operator = client_of(case.project, "olga", Role.OPERATOR)
+    assert "Waiting for callback" in operator.get(f"/cases/{case.pk}/").content.decode()
+    api.post(hook_url(case.pk, "SANCTIONS_RESULT", "?processName=sanctions"), {"hits": 0})
+    html = operator.get(f"/cases/{case.pk}/").content.decode()
+    assert "callback received" in html and "Waiting for callback" not in html
