@@ -15,6 +15,7 @@ class WebhookEvent(models.TextChoices):
     FAILED = "workflow.failed", "Workflow failed"
     DECISION_PENDING = "workflow.decision.pending", "Decision awaiting second approval"
     DECISION_RETURNED = "workflow.decision.returned", "Decision sent back"
+    DOCUMENT_CHANGED = "workflow.context.document.changed", "Document changed"
 
 
 class WebhookSubscription(models.Model):
