@@ -258,6 +258,7 @@ class HistoryKind(models.TextChoices):
     PLUGIN_FAILED = "plugin.failed", "Plugin failed"
     PLUGIN_REQUEUED = "plugin.requeued", "Plugin queued again"
     HOOK = "workflow.hook", "Vendor callback (hook)"
+    DOCUMENT_DECIDED = "document.decided", "Document decision"
 
 
 class HistoryEventQuerySet(models.QuerySet):

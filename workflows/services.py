@@ -594,6 +594,38 @@ def system_event_send(*, project: Project, runtime: WorkflowRuntime, name: str, 
         )
 
 
+def context_replace(
+    *, project: Project, runtime: WorkflowRuntime, context: dict, actor: Actor, kind: HistoryKind, payload: dict, webhook_event: str
+) -> EventResult:
+    """Replaces the context of a locked, open case (a document decision) with one history row
+    of `kind` and the `webhook_event` webhook, then re-checks `always` as any event does, so a
+    definition can move on by itself (transition rows, webhooks and plugins as for an event).
+    The caller has checked the new context against the schema. A definition that cannot
+    process it marks the case failed in this transaction (`failure`)."""
+    machine = machine_for(runtime.definition_version)
+    previous, from_state = runtime.context, runtime.state
+    try:
+        step = machine.send(runtime.state, previous, "UPDATE_CONTEXT", {"context": context})
+    except engine.EngineError as error:
+        _mark_failed_locked(runtime, event_name="UPDATE_CONTEXT", error=error, actor=actor)
+        return EventResult(runtime=runtime, history=[], failure=f"The workflow definition could not process the change: {error}. The case is marked failed.")
+    entered = _apply_step(runtime, step)
+    runtime.context = context  # what was decided, exactly (the step merged it over the old one)
+    _decided(runtime, actor, from_state)
+    dropped = decisions.pending_drop_if_moved(runtime, actor, from_state)
+    moved = [event for event in _change_events(from_state, runtime=runtime, context_changed=False)]
+    events = webhook_events_number(runtime, [webhook_event, *moved])
+    runtime.save()
+    row = _history(runtime, actor, kind, from_state=from_state, to_state=from_state, payload={**payload, "previousContext": previous})
+    history = [row, *_transition_rows(runtime, actor, step.transitions), *dropped]
+    HistoryEvent.objects.bulk_create(history)
+    _record_entity_outcome(runtime)
+    webhook_deliveries_create(project=project, runtime=runtime, events=events, definition_key=runtime.definition.key)
+    if entered:
+        plugin_runs_queue(runtime)
+    return EventResult(runtime=runtime, history=history)
+
+
 def context_write(*, project: Project, runtime: WorkflowRuntime, context: dict, actor: Actor, kind: HistoryKind, payload: dict) -> HistoryEvent:
     """Replaces the context of a locked, open case for the system (a plugin's persisted
     response, a hook's result), with one history row (`payload` plus the previous context)
@@ -793,3 +825,6 @@ def case_add_note(*, project: Project, runtime_id, text: str, actor: Actor, expe
         payload={"text": text},
         **actor.history_fields(),
     )
+
+
+require_open = _require_open

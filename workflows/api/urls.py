@@ -3,6 +3,7 @@ import uuid
 from django.urls import path, register_converter
 
 from automation import api as automation_api
+from documents.decision_api import DocumentDecisionView
 
 from . import views
 
@@ -28,6 +29,11 @@ urlpatterns = [
     path("workflows/<anyuuid:runtime_id>/event", views.WorkflowEventView.as_view(), name="api-workflow-event"),
     path("workflows/<anyuuid:runtime_id>/history", views.WorkflowHistoryView.as_view(), name="api-workflow-history"),
     path("workflows/<anyuuid:runtime_id>/plugin-runs", automation_api.WorkflowPluginRunsView.as_view(), name="api-workflow-plugin-runs"),
+    path(
+        "workflows/<anyuuid:runtime_id>/documents/<str:document_id>/decision",
+        DocumentDecisionView.as_view(),
+        name="api-workflow-document-decision",
+    ),
     path("workflows/<anyuuid:runtime_id>/hook/<str:event>", automation_api.WorkflowHookView.as_view(), name="api-workflow-hook"),
     path("workflow-definitions", views.DefinitionListView.as_view(), name="api-definition-list"),
     path("workflow-definitions/<str:key>", views.DefinitionDetailView.as_view(), name="api-definition-detail"),
