@@ -1,6 +1,6 @@
-import io
 import logging
 import re
+import tempfile
 import time
 import uuid
 from contextvars import ContextVar
@@ -101,9 +101,22 @@ class ApiBodyLimitMiddleware:
                     "This server cannot read a chunked request body: send it with a Content-Length header "
                     "(production servers such as gunicorn accept chunked bodies).",
                 )
-            if length > settings.API_MAX_BODY_BYTES or (not length and not self._take_chunked_body(request)):
+            limit = self.body_limit(request)
+            if length > limit or (not length and not self._take_chunked_body(request, limit)):
                 return error_response(413, "Request body too large")
         return self.get_response(request)
+
+    # The storage endpoint takes a file up to DOCUMENT_MAX_BYTES, with room for its multipart
+    # framing; every other API body keeps API_MAX_BODY_BYTES. (Django streams the file itself
+    # to a temporary file past FILE_UPLOAD_MAX_MEMORY_SIZE.)
+    UPLOAD_PATH = "/api/v1/external/storage"
+    MULTIPART_FRAMING_BYTES = 64 * 1024
+
+    @classmethod
+    def body_limit(cls, request) -> int:
+        if request.method == "POST" and request.path == cls.UPLOAD_PATH:
+            return settings.DOCUMENT_MAX_BYTES + cls.MULTIPART_FRAMING_BYTES
+        return settings.API_MAX_BODY_BYTES
 
     @staticmethod
     def _chunked_unread(request) -> bool:
@@ -113,17 +126,23 @@ class ApiBodyLimitMiddleware:
         return "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower() and not meta.get("wsgi.input_terminated")
 
     @staticmethod
-    def _take_chunked_body(request) -> bool:
-        """False when a chunked body is over the limit; True otherwise (also when there is none)."""
+    def _take_chunked_body(request, limit: int) -> bool:
+        """False when a chunked body is over the limit; True otherwise (also when there is none).
+        A body past FILE_UPLOAD_MAX_MEMORY_SIZE (an upload) waits in a temporary file."""
         meta = request.META
         if "chunked" not in meta.get("HTTP_TRANSFER_ENCODING", "").lower() or not meta.get("wsgi.input_terminated"):
             return True
-        limit = settings.API_MAX_BODY_BYTES
-        body = meta["wsgi.input"].read(limit + 1)
-        if len(body) > limit:
-            return False
-        meta["CONTENT_LENGTH"] = str(len(body))
-        request._stream = LimitedStream(io.BytesIO(body), len(body))
+        body = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
+        length = 0
+        while chunk := meta["wsgi.input"].read(min(64 * 1024, limit + 1 - length)):
+            length += len(chunk)
+            if length > limit:
+                body.close()
+                return False
+            body.write(chunk)
+        body.seek(0)
+        meta["CONTENT_LENGTH"] = str(length)
+        request._stream = LimitedStream(body, length)
         return True
 
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "webhooks",
     "outbound",
     "automation",
+    "documents",
     "axes",
 ]
 
@@ -207,6 +208,60 @@ PLUGIN_EXCERPT_CHARS = env.int("PLUGIN_EXCERPT_CHARS", default=2000)
 # The server's public base URL: `{secret.APP_API_URL}` in plugin declarations (vendor callbacks).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
+# --- Documents: stored files (SPEC section 11) ----------------------------------------------
+# An upload over DOCUMENT_MAX_BYTES is refused while it is read; images over DOCUMENT_MAX_PIXELS
+# (Pillow's decompression-bomb limit, whose default this is) are refused before they are decoded.
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
+DOCUMENT_MAX_PIXELS = env.int("DOCUMENT_MAX_PIXELS", default=89_478_485)
+# Uploads larger than this go to a temporary file instead of memory (Django's setting).
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+# Where the file-system storage keeps documents. Nothing serves this directory: files reach a
+# browser only through the views that check the project (documents.serving).
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# `filesystem` (MEDIA_ROOT) or `s3`: any S3-compatible bucket through django-storages. Only the
+# chosen backend is imported, so boto3 is needed only with `s3`.
+DOCUMENTS_STORAGE = env.str("DOCUMENTS_STORAGE", default="filesystem")
+if DOCUMENTS_STORAGE == "s3":
+    _documents_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default=None),
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default=None),
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "default_acl": "private",
+            "querystring_auth": True,
+            # Names are fresh UUIDs: no existence check (one request fewer) is needed.
+            "file_overwrite": True,
+            # S3File buffers a download; 0 (the default) would keep a whole file in memory.
+            "max_memory_size": 1024 * 1024,
+        },
+    }
+elif DOCUMENTS_STORAGE == "filesystem":
+    _documents_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": MEDIA_ROOT,
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+else:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"DOCUMENTS_STORAGE must be 'filesystem' or 's3', not {DOCUMENTS_STORAGE!r}.")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "documents": _documents_storage,
+}
+# Optional, not used yet: a separate cookieless origin (e.g. https://media.example.com) that would
+# serve files with signed short-lived links, so that even a browser bug in a viewer could not
+# reach the session cookie. Empty: files are served from this origin, by documents.serving.
+DOCUMENTS_MEDIA_ORIGIN = env.str("DOCUMENTS_MEDIA_ORIGIN", default="")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["workflows.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -264,5 +319,7 @@ LOGGING = {
         # webhooks and plugins record their own attempts.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # pypdf warns about every repairable oddity of an uploaded PDF; a refusal says what is wrong.
+        "pypdf": {"level": "ERROR"},
     },
 }

@@ -20,6 +20,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg", permanent=True)),
     # The demo's sandbox vendor (automation.sandbox): it answers 404 unless DEBUG is on.
     path("sandbox/vendor/", include("automation.sandbox")),
+    path("", include("documents.urls")),
     path("", include("cases.urls")),
 ]
 

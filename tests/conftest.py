@@ -115,3 +115,19 @@ def demo_project(db):
     for path in demo_definition_paths():
         definition_file_load(project=project, path=path)
     return project
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _documents_in_a_temporary_directory(tmp_path_factory):
+    """Files stored by any test go to a temporary directory, not to the checkout's media/."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    documents = settings.STORAGES["documents"]
+    if not documents["BACKEND"].endswith("FileSystemStorage"):
+        yield
+        return
+    location = tmp_path_factory.mktemp("media")
+    storages = {**settings.STORAGES, "documents": {**documents, "OPTIONS": {**documents.get("OPTIONS", {}), "location": location}}}
+    with override_settings(MEDIA_ROOT=location, STORAGES=storages):
+        yield

@@ -1,6 +1,6 @@
 import uuid
 
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from automation import api as automation_api
 from documents.decision_api import DocumentDecisionView
@@ -37,4 +37,5 @@ urlpatterns = [
     path("workflows/<anyuuid:runtime_id>/hook/<str:event>", automation_api.WorkflowHookView.as_view(), name="api-workflow-hook"),
     path("workflow-definitions", views.DefinitionListView.as_view(), name="api-definition-list"),
     path("workflow-definitions/<str:key>", views.DefinitionDetailView.as_view(), name="api-definition-detail"),
+    path("", include("documents.api_urls")),
 ]
