@@ -8,6 +8,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from automation.selectors import automation_panel
+from documents.decisions import document_decide
+from documents.review import document_cards
 from automation.services import plugin_run_again
 from projects.models import Role
 from workflows import decisions
@@ -74,7 +76,6 @@ def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
         final_states=final_states,
         title=f"{runtime.definition.name} workflow",
     )
-    documents = runtime.context.get("documents") if isinstance(runtime.context, dict) else None
     entity = runtime.entity
     case_data = selectors.case_entity_data(runtime)
     role = _role(request, current)
@@ -100,7 +101,7 @@ def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
             "final_states": final_states,
             "final_badges": {s: decisions.state_badge(s, machine.tags(s)) for s in final_states},
             "diagram": diagram,
-            "documents": documents if isinstance(documents, list) else [],
+            "document_cards": document_cards(runtime=runtime),
             "history": history,
             "history_older": history_older,
             "members": [m for m in selectors.project_members(project=current.project, acting_only=True) if m != assignee],
@@ -357,3 +358,32 @@ def case_plugin_run(request, runtime_id):
         return f"{run.display_name or run.plugin_name} is queued to run again."
 
     return _act(request, runtime_id, run_again)
+
+
+DOCUMENT_DECISION_MESSAGES = {"approve": "approved", "reject": "rejected", "revision": "sent back for revision", None: "left undecided again"}
+
+
+@login_required
+def case_document_decision(request, runtime_id):
+    """A decision on one document of the case (approve, reject, revision, undo)."""
+
+    def decide(current, runtime, version):
+        decision = request.POST.get("decision") or None
+        result = document_decide(
+            project=current.project,
+            runtime_id=runtime.pk,
+            document_id=request.POST.get("document", ""),
+            decision=decision,
+            reason=request.POST.get("reason", ""),
+            comment=request.POST.get("comment", ""),
+            actor=Actor(user=request.user),
+            expected_version=version,
+            expected_status=request.POST.get("shown_status", ""),
+        )
+        if result.failure:
+            messages.error(request, result.failure)
+            return ""
+        label = result.document.get("type") or result.document.get("category") or "The document"
+        return f"{str(label).replace('_', ' ').capitalize()}: {DOCUMENT_DECISION_MESSAGES.get(decision, decision)}."
+
+    return _act(request, runtime_id, decide)

@@ -48,6 +48,18 @@ DEFINITION_CONFIG_PROPERTIES = {
         },
     },
     "requireDecisionReasons": {"type": "boolean"},
+    # The document types Add Case Manually offers files for (SPEC section 11), as in Ballerine.
+    "availableDocuments": {
+        "type": "array",
+        "maxItems": 50,
+        "items": {
+            "type": "object",
+            "required": ["category", "type"],
+            "properties": {"category": {"type": "string", "minLength": 1, "maxLength": 100}, "type": {"type": "string", "minLength": 1, "maxLength": 100}},
+        },
+    },
+    # Ballerine's: completes a case outside any final state. Accepted with a warning, no effect.
+    "completedWhenTasksResolved": {"type": "boolean"},
     "operatorEvents": _EVENT_LIST,
     "systemEvents": _EVENT_LIST,
     "slaHours": {"type": "number", "exclusiveMinimum": 0, "maximum": 100_000},
@@ -109,6 +121,9 @@ def statechart_event_names(statechart) -> set[str]:
     return names
 
 
+DOCUMENT_DECISION_WORDS = ("reject", "revision")
+
+
 def config_reference_errors(config, statechart, root="config") -> list[tuple[str, str]]:
     """Events named by the console rules that no state of the statechart handles, as
     (path, message) pairs."""
@@ -131,6 +146,7 @@ def config_reference_errors(config, statechart, root="config") -> list[tuple[str
         check(f"{root}.fourEyes.events[{index}]", name)
     reasons = config.get("decisionReasons")
     for name in reasons if isinstance(reasons, dict) else {}:
-        if name not in known:
+        # `reject` and `revision` are also the reasons of per-document decisions (SPEC 11).
+        if name not in known and name not in DOCUMENT_DECISION_WORDS:
             problems.append((f"{root}.decisionReasons.{name}", f"No state handles the event '{name}'."))
     return problems

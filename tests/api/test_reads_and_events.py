@@ -151,7 +151,7 @@ def test_list_uses_the_same_number_of_queries_whatever_the_page_size(api, django
 
 def test_definitions_list_and_detail_with_versions(api):
     body = api.get("/api/v1/external/workflow-definitions").json()
-    assert [d["id"] for d in body["data"]] == ["individual_kyc_demo", "kyb_automated_checks_demo", "till_basic_kyb_demo"]
+    assert [d["id"] for d in body["data"]] == ["individual_kyc_demo", "kyb_automated_checks_demo", "kyc_document_review_demo", "till_basic_kyb_demo"]
     detail = api.get("/api/v1/external/workflow-definitions/till_basic_kyb_demo").json()
     assert detail["latestVersion"] == 1
     assert detail["versions"][0]["definition"]["initial"] == "manual_review"

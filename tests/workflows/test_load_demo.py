@@ -250,19 +250,23 @@ def test_load_demo_says_it_kept_the_existing_demo_users(db):
 
 def test_the_demo_starts_cases_in_every_state_an_operator_meets_once(db, settings):
     from automation.models import PluginRun, PluginRunStatus
+    from documents.models import StoredFile
     from workflows.models import WorkflowRuntime
 
     settings.DEBUG = True
     out = io.StringIO()
     call_command("load_demo", stdout=out)
-    assert "Demo cases: 12 started" in out.getvalue()
+    assert "Demo cases: 14 started" in out.getvalue()
     outcomes = sorted(WorkflowRuntime.objects.values_list("state", flat=True))
     assert outcomes.count("manual_review") == 5
     assert {"approved", "rejected", "revision"} <= set(outcomes)
     # The automated ones wait for the worker in their first state, their registry check queued.
     assert outcomes.count("registry_check") == 3
     assert PluginRun.objects.filter(plugin_name="registry", status=PluginRunStatus.QUEUED).count() == 3
+    # Two people with a passport (PNG) and a utility bill (PDF) each, stored as files.
+    assert outcomes.count("document_review") == 2
+    assert sorted(StoredFile.objects.values_list("mime_type", flat=True)) == ["application/pdf"] * 2 + ["image/png"] * 2
     out = io.StringIO()
     call_command("load_demo", stdout=out)
     assert "Demo cases: kept" in out.getvalue()
-    assert WorkflowRuntime.objects.count() == 12
+    assert WorkflowRuntime.objects.count() == 14

@@ -6,6 +6,20 @@ INDIVIDUAL = "individual_kyc_demo"
 # Runs a registry check and an asynchronous sanctions screening against the sandbox vendor
 # (automation.sandbox) once the worker is up; then lands in manual review.
 AUTOMATED = "kyb_automated_checks_demo"
+# Decided per document: the case moves by itself once its documents are decided.
+DOCUMENTS = "kyc_document_review_demo"
+
+
+def _with_documents(entity_id, first, last, email, country, number, address):
+    """A context whose documents are stored when the demo is loaded (a callable of the project)."""
+    from .documents import demo_documents
+
+    def build(project):
+        context = _individual(entity_id, first, last, email)
+        context["documents"] = demo_documents(project, first=first, last=last, country=country, number=number, address=address)
+        return context
+
+    return build
 
 
 def _business(entity_id, company, country, registration, first, last, email):
@@ -49,6 +63,8 @@ DEMO_CASES = [
     (AUTOMATED, _business("demo-auto-2", "Lumen Freight BV", "NL", "77001230", "Daan", "Visser", "daan@lumen.example"), []),
     # A name the sandbox screening lists as a hit.
     (AUTOMATED, _business("demo-auto-3", "Obsidian Maritime SA", "PA", "1554321", "Rafael", "Ortiz", "rafael@obsidian-maritime.example"), []),
+    (DOCUMENTS, _with_documents("demo-doc-1", "Grace", "Hopper", "grace@example.com", "US", "P4471203", "12 Harbour Row, Arlington"), []),
+    (DOCUMENTS, _with_documents("demo-doc-2", "Alan", "Turing", "alan@example.com", "GB", "P9033817", "3 Bletchley Lane, Milton Keynes"), []),
     (INDIVIDUAL, _individual("demo-person-1", "Ada", "Lovelace", "ada@example.com"), []),
     (INDIVIDUAL, _individual("demo-person-2", "Kwame", "Mensah", "kwame@example.com"), []),
     (INDIVIDUAL, _individual("demo-person-3", "Sofia", "Rossi", "sofia@example.com"), [("approve", {})]),

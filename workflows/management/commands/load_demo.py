@@ -93,6 +93,8 @@ class Command(BaseCommand):
         for key, context, events in DEMO_CASES:
             if not WorkflowDefinition.objects.filter(project=project, key=key).exists():
                 continue
+            if callable(context):  # its documents are stored first
+                context = context(project)
             runtime = workflow_start(project=project, workflow_id=key, context=context, actor=SYSTEM).runtime
             for name, payload in events:
                 workflow_send_event(project=project, runtime_id=runtime.pk, name=name, payload=payload, actor=SYSTEM)
