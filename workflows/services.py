@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from config.fastload import columns as fastload_columns, first_of
 from automation.queueing import plugin_runs_queue
+from documents.intake import documents_intake, documents_revise
 from projects.models import ACTING_ROLES, Membership, Project, Role
 from webhooks.models import WebhookEvent
 from webhooks.services import webhook_deliveries_create, webhook_events_number
@@ -389,6 +390,8 @@ def workflow_start(
         validate_run_input(
             context=context, config=config, context_schema=definition_version.context_schema, project=project
         )
+    # Base64 pages become stored files, and documents get ids, before anything is written.
+    context = documents_intake(project, context, created_by_label=actor.label)
     run_config = _merged_config(definition_version.config, config)
     entity, entity_created = entity_upsert(project=project, entity_input=context["entity"])
 
@@ -464,6 +467,8 @@ def _workflow_rerun(project, runtime, machine, context, config, actor, definitio
     does, its documents by id (the previous context is kept in history)."""
     previous_context = runtime.context
     from_state = runtime.state
+    if isinstance(context.get("documents"), list):
+        context = {**context, "documents": documents_revise(previous_context.get("documents"), context["documents"])}
     merged = engine.rerun_context(previous_context, context)
     # What is stored is the merge, so it is what must fit the schema (a run's own context can
     # fit while the merge does not, e.g. under maxProperties).
