@@ -2,22 +2,28 @@
 read whole), with single byte ranges, and with headers that keep the file from ever acting as a
 page of our origin.
 
-Headers, and why (tests/browser/test_document_serving.py checks them in Chromium):
+Headers, and why (tests/browser/test_document_serving.py checks them in Chromium 156):
 - `X-Content-Type-Options: nosniff` and the Content-Type from the checked content: the browser
   never guesses a type.
 - Images: `Content-Security-Policy: default-src 'none'; img-src 'self'; style-src 'unsafe-inline';
-  frame-ancestors 'self'; sandbox`. Chromium draws a top-level or framed image under it (the
-  inline style is its own image-viewer page), and `sandbox` gives that document an opaque origin.
-- PDFs: the same without `sandbox`, with `object-src 'self'`. Chromium's PDF viewer refuses to
-  run in a sandboxed document (it shows a blocked-plugin page instead of the PDF), and under
-  `object-src 'none'` it does not load either. The PDF itself runs no script of ours: the viewer
-  is the browser's own extension, and the response is not HTML.
+  frame-ancestors 'self'; sandbox`. Chromium draws the image alone or framed under it (the inline
+  style is its own image-viewer page); `sandbox` gives that document an opaque origin.
+- PDFs: `default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'`, no `sandbox`.
+  Chromium 156 showed the PDF in its viewer (alone, in an <iframe>, <embed> or <object> of our
+  page) under every policy tried, `sandbox` included; what blocks its viewer is the `sandbox`
+  attribute on the embedding <iframe>, so our pages must not put one on a PDF's frame. The CSP
+  `sandbox` is left out all the same: older Chromium refused its viewer under it (crbug 413851,
+  as public reports say), and `default-src 'none'` already forbids every script. `style-src
+  'unsafe-inline'` is for the page Chromium makes around the viewer (older versions drew only a
+  sliver of it without).
 - `Content-Disposition: inline` only for PNG, JPEG, WebP and PDF (and a TIFF's PNG rendition);
-  `attachment` for everything else, such as a TIFF original.
+  `attachment` for everything else, such as a TIFF original, with `sandbox` and no framing.
 - Framing only by our own pages: `X-Frame-Options: SAMEORIGIN` and `frame-ancestors 'self'`
-  (the site-wide X-Frame-Options is DENY; the middleware leaves a set header alone).
+  (the site-wide X-Frame-Options is DENY; Django's middleware leaves a set header alone).
 - `Cache-Control: private, max-age=0, must-revalidate` and an ETag (the content's sha256): a
   shared cache never keeps a file; the browser revalidates, and an unchanged file answers 304.
+- `Cross-Origin-Resource-Policy: same-origin` (no other site may embed the bytes) and
+  `Referrer-Policy: no-referrer`.
 """
 
 import re
@@ -35,7 +41,7 @@ INLINE_TYPES = {MimeType.PNG, MimeType.JPEG, MimeType.WEBP, MimeType.PDF}
 STREAM_BLOCK_BYTES = 64 * 1024
 
 IMAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"
-PDF_CSP = "default-src 'none'; img-src 'self'; object-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+PDF_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 ATTACHMENT_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 RANGE_PATTERN = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -86,7 +92,7 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None | bool:
 
 
 def served_type(stored_file: StoredFile, rendition: bool) -> str:
-    return MimeType.PNG if rendition else stored_file.mime_type
+    return MimeType.PNG.value if rendition else str(stored_file.mime_type)
 
 
 def served_name(stored_file: StoredFile, rendition: bool) -> str:

@@ -156,6 +156,7 @@ def test_an_image_over_the_pixel_limit_is_refused_before_decoding():
     assert "pixels" in refusal(png_claiming(100_000, 100_000))
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_an_image_just_over_a_low_pixel_limit_is_refused():
     # Pillow itself only warns between the limit and twice the limit: that band is refused too.
     assert "40x30 pixels, more than the 1,000 accepted" in refusal(samples.png(size=(40, 30)), max_pixels=1_000)
