@@ -52,3 +52,41 @@ def form_path(input_schema: dict, context_path: str) -> str | None:
     if context_path.startswith(prefix):
         return context_path[len(prefix):]
     return None
+
+
+# --- documents (config.availableDocuments, SPEC section 11) -----------------------------------
+
+ACCEPTED_FILES = ".pdf,.png,.jpg,.jpeg,.webp,.tif,.tiff,application/pdf,image/png,image/jpeg,image/webp,image/tiff"
+
+
+def document_slots(version) -> list[dict]:
+    """One file input per document type the definition names: `{name, label, category, type}`."""
+    slots = []
+    for index, item in enumerate((version.config or {}).get("availableDocuments") or []):
+        if isinstance(item, dict) and item.get("category") and item.get("type"):
+            label = f"{item['category']} - {item['type']}".replace("_", " ")
+            slots.append({"name": f"document_{index}", "label": label.capitalize(), "category": item["category"], "type": item["type"]})
+    return slots
+
+
+def documents_from_uploads(slots: list[dict], files) -> list[dict]:
+    """The documents of the uploaded files, each page as base64 `data`: the run stores them (and
+    checks their content) before anything is written, as it does for the API, and the same form
+    sent twice carries the same data, so it opens one case."""
+    import base64
+
+    documents = []
+    for slot in slots:
+        upload = files.get(slot["name"])
+        if upload is None:
+            continue
+        content = b"".join(upload.chunks())
+        documents.append(
+            {
+                "category": slot["category"],
+                "type": slot["type"],
+                "pages": [{"data": base64.b64encode(content).decode(), "fileName": upload.name, "metadata": {"pageNumber": "1"}}],
+                "slot": slot["name"],
+            }
+        )
+    return documents

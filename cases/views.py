@@ -18,7 +18,7 @@ from . import selectors
 from .current import current_project, switch_project
 from .filters import CaseFilter
 from .pagination import CappedPaginator, page_rows
-from .manual import context_from_form, form_path, input_schema_of, manual_target
+from .manual import ACCEPTED_FILES, context_from_form, document_slots, documents_from_uploads, form_path, input_schema_of, manual_target
 from .schema_forms import SchemaForm, entity_input_schema
 
 PAGE_SIZE = 25
@@ -124,8 +124,12 @@ def case_create(request, slug):
     token = request.POST.get("form_token") or uuid.uuid4().hex
     form = SchemaForm(request.POST or None, input_schema=input_schema)
     existing_case = None
+    slots, file_errors = document_slots(version), {}
     if request.method == "POST" and form.is_valid():
         context = context_from_form(input_schema, form.cleaned_payload)
+        uploaded = documents_from_uploads(slots, request.FILES)
+        if uploaded:
+            context["documents"] = [{key: value for key, value in document.items() if key != "slot"} for document in uploaded]
         try:
             runtime, created = _start_manual_case(request, current.project, definition, context, token)
         except ServiceError as error:
@@ -133,12 +137,17 @@ def case_create(request, slug):
                 raise PermissionDenied(error.message) from error
             if isinstance(error, OpenCaseExists):
                 existing_case = error.runtime_id
+            for e in error.errors:  # a refused file: said next to its input
+                for index, document in enumerate(uploaded):
+                    if e.path.startswith(f"context.documents[{index}]"):
+                        file_errors[document["slot"]] = e.message
+            error.errors = [e for e in error.errors if not e.path.startswith("context.documents[")]
             located = [e for e in error.errors if form_path(input_schema, e.path) is not None]
             form.add_located_errors(
                 [type(e)(form_path(input_schema, e.path), e.message) for e in located]
                 + [type(e)("", f"{e.path}: {e.message}" if e.path else e.message) for e in error.errors if e not in located]
             )
-            if not error.errors:
+            if not error.errors and not file_errors:
                 messages.error(request, error.message)
         else:
             if created is None:
@@ -149,7 +158,11 @@ def case_create(request, slug):
     return render(
         request,
         "cases/add_case.html",
-        {"queue": queue, "definition": definition, "version": version, "form": form, "form_token": token, "existing_case": existing_case},
+        {
+            "queue": queue, "definition": definition, "version": version, "form": form, "form_token": token,
+            "existing_case": existing_case, "slots": [{**slot, "error": file_errors.get(slot["name"], "")} for slot in slots],
+            "accepted_files": ACCEPTED_FILES,
+        },
     )
 
 
