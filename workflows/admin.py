@@ -16,7 +16,7 @@ from .models import (
     WorkflowRuntime,
 )
 from .services import definition_save, definition_version_update
-from .validation import definition_errors
+from .validation import definition_errors, definition_warnings
 
 JSON_WIDGET = forms.Textarea(attrs={"rows": 24, "cols": 100, "style": "font-family: monospace"})
 
@@ -147,6 +147,8 @@ class WorkflowDefinitionVersionAdmin(admin.ModelAdmin):
                 f"Version {obj.version} is used by runtimes, so your change was saved as "
                 f"version {result.version.version}.",
             )
+        for warning in definition_warnings(content["config"]):
+            messages.warning(request, warning)
         obj.pk, obj.version = result.version.pk, result.version.version
 
     def response_change(self, request, obj):

@@ -286,3 +286,15 @@ def definition_errors(*, statechart, context_schema, config, extensions=None) ->
                     )
                 )
     return errors
+
+
+def definition_warnings(config) -> list[str]:
+    """What is accepted in a definition but does nothing here, said when it is saved."""
+    warnings = []
+    if isinstance(config, dict) and config.get("completedWhenTasksResolved"):
+        warnings.append(
+            "config.completedWhenTasksResolved has no effect here (Ballerine completes the case outside any "
+            "final state): move to a final state with an `always` transition guarded on the documents' "
+            "decisions instead."
+        )
+    return warnings

@@ -161,3 +161,17 @@ def test_a_page_behind_for_another_reason_is_refused_as_stale(case, operator_act
     decide(case, operator_actor, document_id="poa-1")
     with pytest.raises(StaleCase):
         decide(case, operator_actor, expected_version=shown, expected_status="")
+
+
+def test_completed_when_tasks_resolved_is_accepted_with_a_warning_when_loaded(tmp_path, project):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps({"key": "tasks", "statechart": TASKS_STATECHART, "config": {"completedWhenTasksResolved": True}}))
+    out = StringIO()
+    call_command("load_definitions", str(path), project=project.slug, stdout=out)
+    assert "tasks version 1" in out.getvalue()
+    assert "warning: config.completedWhenTasksResolved has no effect here" in out.getvalue()

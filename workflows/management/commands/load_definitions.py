@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from projects.models import Project
 from workflows.definition_files import definition_file_load
 from workflows.errors import ServiceError
+from workflows.validation import definition_warnings
 
 
 class Command(BaseCommand):
@@ -54,6 +55,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{path}: {saved.definition.key} version {saved.version.version} ({status})"
             )
+            for warning in definition_warnings(saved.version.config):
+                self.stdout.write(f"  warning: {warning}")
         problems = []
         if failures:
             problems.append(f"{failures} file(s) not loaded; nothing was written for them.")
