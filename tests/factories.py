@@ -96,3 +96,11 @@ def demo_case_start(project, entity_id="e1", company="ACME Ltd", **data):
     return workflow_start(
         project=project, workflow_id="till_basic_kyb_demo", context=business_context(entity_id, company, **data), actor=Actor()
     ).runtime
+
+
+def stored_file_create(project, content=None, file_name="scan.png", created_by_label="tests"):
+    """A file stored as an upload is (checked, written to the storage), a small PNG by default."""
+    from documents.services import file_store
+    from tests.documents.samples import png
+
+    return file_store(project=project, content=png() if content is None else content, file_name=file_name, created_by_label=created_by_label)

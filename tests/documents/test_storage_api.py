@@ -218,3 +218,58 @@ def test_nothing_stays_in_the_storage_when_the_row_cannot_be_saved(project, monk
     with pytest.raises(RuntimeError):
         file_store(project=project, content=samples.tiff(), file_name="a.tiff")
     assert stored_names() == []
+
+
+def test_a_nul_in_the_uploaded_file_name_is_dropped(api):
+    assert upload(api, samples.png(), name="evil\x00.png").json()["fileName"] == "evil.png"
+
+
+def test_an_upload_past_file_upload_max_memory_size_waits_in_a_temporary_file(api, settings, monkeypatch):
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    import documents.api
+
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1000
+    received = []
+    monkeypatch.setattr(documents.api, "file_store", lambda **kwargs: received.append(kwargs["content"]) or file_store(**kwargs))
+    data = samples.noise_jpeg(0.01)
+    assert upload(api, data, name="big.jpg").status_code == 201
+    assert isinstance(received[0], TemporaryUploadedFile)
+
+
+def chunked_upload(api, data: bytes, name="scan.jpg"):
+    """Our WSGI application given a multipart upload as gunicorn passes a chunked request it has
+    decoded (no Content-Length)."""
+    from django.core import signals
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import close_old_connections
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    document = io.BytesIO(data)
+    document.name = name
+    body = encode_multipart(BOUNDARY, {"file": document})
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": UPLOAD_URL, "SERVER_NAME": "testserver", "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True,
+        "CONTENT_TYPE": MULTIPART_CONTENT, "HTTP_TRANSFER_ENCODING": "chunked", "HTTP_AUTHORIZATION": f"Bearer {api.raw_key}",
+    }
+    status = []
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        b"".join(WSGIHandler()(environ, lambda s, headers: status.append(int(s.split()[0]))))
+        return status[0]
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def test_a_chunked_upload_over_the_api_body_limit_is_stored(api, settings):
+    settings.API_MAX_BODY_BYTES = 10_000
+    assert chunked_upload(api, samples.noise_jpeg(0.05)) == 201
+
+
+def test_a_chunked_upload_over_document_max_bytes_is_refused_with_413(api, settings):
+    settings.DOCUMENT_MAX_BYTES = 1000
+    assert chunked_upload(api, samples.noise_jpeg(0.1)) == 413
+    assert not StoredFile.objects.exists()
