@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 
 from automation.selectors import automation_panel
 from documents.decisions import document_decide
+from documents.fetching import file_fetch_retry
 from documents.review import document_cards
 from automation.services import plugin_run_again
 from projects.models import Role
@@ -387,3 +388,14 @@ def case_document_decision(request, runtime_id):
         return f"{str(label).replace('_', ' ').capitalize()}: {DOCUMENT_DECISION_MESSAGES.get(decision, decision)}."
 
     return _act(request, runtime_id, decide)
+
+
+@login_required
+def case_document_fetch(request, runtime_id):
+    """Fetch again a page whose download failed (operators and admins)."""
+
+    def fetch_again(current, runtime, version):
+        file_fetch_retry(project=current.project, runtime_id=runtime.pk, fetch_id=request.POST.get("fetch", ""), actor=Actor(user=request.user))
+        return "The page is queued to be fetched again."
+
+    return _act(request, runtime_id, fetch_again)

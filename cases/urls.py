@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/<uuid:runtime_id>/assign/", case_views.case_assign_view, name="case-assign"),
     path("cases/<uuid:runtime_id>/note/", case_views.case_note, name="case-note"),
     path("cases/<uuid:runtime_id>/decision/confirm/", case_views.case_decision_confirm, name="case-decision-confirm"),
+    path("cases/<uuid:runtime_id>/documents/fetch/", case_views.case_document_fetch, name="case-document-fetch"),
     path("cases/<uuid:runtime_id>/documents/decision/", case_views.case_document_decision, name="case-document-decision"),
     path("cases/<uuid:runtime_id>/plugins/run/", case_views.case_plugin_run, name="case-plugin-run"),
     path("cases/<uuid:runtime_id>/decision/return/", case_views.case_decision_return, name="case-decision-return"),

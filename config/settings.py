@@ -213,6 +213,11 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # (Pillow's decompression-bomb limit, whose default this is) are refused before they are decoded.
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
 DOCUMENT_MAX_PIXELS = env.int("DOCUMENT_MAX_PIXELS", default=89_478_485)
+# Pages given by an http(s) uri are fetched by the worker: each exchange's deadline, and
+# connection errors, timeouts, 429 and 5xx tried again (doubling from the base), in all at most:
+DOCUMENT_FETCH_TIMEOUT_SECONDS = env.float("DOCUMENT_FETCH_TIMEOUT_SECONDS", default=30.0)
+DOCUMENT_FETCH_MAX_ATTEMPTS = env.int("DOCUMENT_FETCH_MAX_ATTEMPTS", default=5)
+DOCUMENT_FETCH_RETRY_BASE_SECONDS = env.float("DOCUMENT_FETCH_RETRY_BASE_SECONDS", default=10.0)
 # Uploads larger than this go to a temporary file instead of memory (Django's setting).
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 # Where the file-system storage keeps documents. Nothing serves this directory: files reach a

@@ -36,7 +36,17 @@ def _stored_files(project, ids: set[str]) -> dict:
     return {str(stored.pk): stored for stored in StoredFile.objects.filter(project=project, pk__in=valid)}
 
 
-def _page(page, stored_files: dict) -> dict:
+def _fetches(runtime, documents) -> dict:
+    """(document id, page index) -> the newest fetch of a remote page; no query without one."""
+    remote = any(isinstance(page, dict) and page.get("uri") for document in documents for page in document.get("pages") or [])
+    if not remote:
+        return {}
+    from .models import FileFetch
+
+    return {(fetch.document_id, fetch.page_index): fetch for fetch in FileFetch.objects.filter(runtime=runtime).order_by("created_at")}
+
+
+def _page(page, stored_files: dict, fetch=None) -> dict:
     if not isinstance(page, dict):
         return {"kind": "missing", "label": "page"}
     label = page.get("fileName") or (page.get("metadata") or {}).get("side") or "page"
@@ -54,8 +64,8 @@ def _page(page, stored_files: dict) -> dict:
             return {"kind": "pdf", "label": label, "url": url, "open": url, "file": stored}
         return {"kind": "download", "label": label, "url": url, "file": stored}
     if page.get("uri"):
-        status = page.get("fetchStatus") or "fetching"
-        return {"kind": "remote", "label": label, "status": status, "error": page.get("fetchError", "")}
+        status = fetch.status if fetch is not None else "pending"
+        return {"kind": "remote", "label": label, "status": status, "error": fetch.error if fetch is not None else "", "fetch": fetch}
     return {"kind": "missing", "label": label, "why": "The page names no file."}
 
 
@@ -70,6 +80,7 @@ def document_cards(*, runtime) -> list[dict]:
     documents = runtime.context.get("documents") if isinstance(runtime.context, dict) else None
     documents = [document for document in documents or [] if isinstance(document, dict)]
     stored_files = _stored_files(runtime.project_id, _file_ids(documents))
+    fetches = _fetches(runtime, documents)
     config = runtime.definition_version.config
     actions = [
         ("reject", "Reject", "btn-danger", reason_choices(config, "rejected")),
@@ -90,7 +101,10 @@ def document_cards(*, runtime) -> list[dict]:
                 "status": status or "",
                 "reason": decision.get(REASON_FIELDS.get(status, ""), "") or "",
                 "decision": decision,
-                "pages": [_page(page, stored_files) for page in document.get("pages") or []],
+                "pages": [
+                    _page(page, stored_files, fetches.get((str(document.get("id", "")), number)))
+                    for number, page in enumerate(document.get("pages") or [])
+                ],
                 "actions": actions,
             }
         )

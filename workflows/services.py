@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from config.fastload import columns as fastload_columns, first_of
 from automation.queueing import plugin_runs_queue
+from documents.fetch_queue import file_fetches_queue
 from documents.intake import documents_intake, documents_revise
 from projects.models import ACTING_ROLES, Membership, Project, Role
 from webhooks.models import WebhookEvent
@@ -458,6 +459,7 @@ def workflow_start(
     _record_entity_outcome(runtime)
     webhook_deliveries_create(project=project, runtime=runtime, events=events, definition_key=workflow_id)
     plugin_runs_queue(runtime)
+    file_fetches_queue(runtime)
     return StartResult(runtime=runtime, created=True, definition_key=workflow_id, history=history)
 
 
@@ -504,6 +506,7 @@ def _workflow_rerun(project, runtime, machine, context, config, actor, definitio
     webhook_deliveries_create(project=project, runtime=runtime, events=events, definition_key=definition_key)
     if entered:
         plugin_runs_queue(runtime)
+    file_fetches_queue(runtime)
     return StartResult(runtime=runtime, created=False, definition_key=definition_key, history=history)
 
 
