@@ -19,4 +19,7 @@ class StoredFileAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
+        return False  # the view page instead, without Save
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a row deleted here would leave its bytes in the storage

@@ -86,7 +86,7 @@ def sniff(head: bytes) -> str:
         if head.startswith(signature):
             raise not_accepted(what)
     lowered = head[:MARKUP_HEAD_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if lowered.startswith(b"<?xml") or lowered.startswith(b"<"):
+    if lowered.startswith(b"<"):
         raise not_accepted("markup (HTML, SVG or XML)")
     if head.startswith(b"RIFF"):
         raise not_accepted("a RIFF file (audio or video) other than WebP")

@@ -273,3 +273,48 @@ def test_a_chunked_upload_over_document_max_bytes_is_refused_with_413(api, setti
     settings.DOCUMENT_MAX_BYTES = 1000
     assert chunked_upload(api, samples.noise_jpeg(0.1)) == 413
     assert not StoredFile.objects.exists()
+
+
+def test_documents_storage_s3_selects_django_storages_with_the_buckets_settings_from_the_environment():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    script = (
+        "import django, json; django.setup();"
+        "from documents.services import documents_storage; s = documents_storage();"
+        "print(json.dumps([type(s).__module__, s.bucket_name, s.endpoint_url, s.region_name, s.default_acl, s.max_memory_size]))"
+    )
+    environment = {
+        **os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DOCUMENTS_STORAGE": "s3", "AWS_STORAGE_BUCKET_NAME": "case-files",
+        "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000", "AWS_S3_REGION_NAME": "eu-west-1", "AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "secret",
+    }
+    result = subprocess.run([sys.executable, "-c", script], env=environment, cwd=settings.BASE_DIR, capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout.splitlines()[-1]) == ["storages.backends.s3", "case-files", "http://127.0.0.1:9000", "eu-west-1", "private", 1048576]
+
+
+def test_the_file_system_storage_does_not_import_boto3():
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    script = "import django, sys; django.setup(); from documents.services import documents_storage; documents_storage(); print('boto3' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", script], env={"DJANGO_SETTINGS_MODULE": "config.settings", "PATH": "/usr/bin:/bin"}, cwd=settings.BASE_DIR, capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_the_admin_lists_stored_files_read_only_without_their_contents(project, client):
+    from django.contrib.auth import get_user_model
+
+    stored = file_store(project=project, content=samples.png(), file_name="passport.png")
+    client.force_login(get_user_model().objects.create_superuser("admin", password="x" * 20))
+    listing = client.get("/admin/documents/storedfile/")
+    detail = client.get(f"/admin/documents/storedfile/{stored.pk}/change/")
+    assert (listing.status_code, detail.status_code) == (200, 200)
+    assert b"passport.png" in listing.content
+    assert b'name="_save"' not in detail.content
+    assert client.get("/admin/documents/storedfile/add/").status_code == 403
