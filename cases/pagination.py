@@ -38,11 +38,24 @@ class CappedPaginator(Paginator):
 
 
 def page_rows(page) -> list:
-    """The rows of a page; a deep page's ids are found first, then only those rows read."""
+    """The rows of a page; a deep page's ids are found first, then only those rows read. A
+    page nearer the end of an exact count is read from the end, in the opposite order, so that
+    the last page skips no row instead of all the others."""
     queryset = page.paginator.object_list
-    bottom = (page.number - 1) * page.paginator.per_page
+    size = page.paginator.per_page
+    bottom = (page.number - 1) * size
     if bottom < IDS_FIRST_OFFSET:
         return list(page.object_list)
-    ids = list(queryset.values_list("pk", flat=True)[bottom : bottom + page.paginator.per_page])
+    count = page.paginator.count
+    shown = size if page.paginator.capped else min(size, count - bottom)
+    after = count - bottom - shown  # the rows that follow this page
+    if page.paginator.capped or after >= bottom:
+        ids = list(queryset.values_list("pk", flat=True)[bottom : bottom + shown])
+    else:
+        # Every order ends with the primary key, so the reverse order is exactly reversed.
+        backwards = queryset.reverse()
+        if after < IDS_FIRST_OFFSET:
+            return list(backwards[after : after + shown])[::-1]
+        ids = list(backwards.values_list("pk", flat=True)[after : after + shown])[::-1]
     rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
     return [rows[pk] for pk in ids if pk in rows]

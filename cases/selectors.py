@@ -65,15 +65,16 @@ def queue_runtimes(*, queue: Queue, base_statuses: bool = True) -> QuerySet[Work
         condition &= Q(status__in=queue.statuses)
     if queue.states:
         condition &= Q(state__in=queue.states)
+    # A row shows the case's copies of its entity's name and id and of its assignee's user
+    # name: no join with the entities or the users, whatever the order.
     return (
         WorkflowRuntime.objects.filter(condition, project_id=queue.project_id)
-        .select_related("definition", "entity", "assignee")
+        .select_related("definition")
         .only(
             "id", "state", "status", "created_at", "updated_at", "tags", "resolved_at",
             "decided_by_label", "decided_at", "pending_event", "pending_by_label", "pending_at",
+            "entity_name", "entity_correlation_id", "assignee_username",
             "definition__key", "definition__name",
-            "entity__display_name", "entity__correlation_id", "entity__kind", "entity__email",
-            "assignee__username", "assignee__first_name", "assignee__last_name",
         )
     )
 

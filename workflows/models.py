@@ -7,6 +7,8 @@ from django.db import models
 
 from projects.models import ApiKey, Project
 
+from .entity_text import entity_display_name, entity_email
+
 definition_key_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
     "Use letters, digits, '_', '.' and '-' (starting with a letter or digit).",
@@ -145,6 +147,16 @@ class WorkflowRuntime(models.Model):
     # The entity's kind (never changes for an entity), copied here so that queues filter,
     # count and sort cases on one table's indexes instead of joining every entity.
     entity_kind = models.CharField(max_length=16, choices=EntityKind.choices, blank=True, default="", editable=False)
+    # More copies for the queues, which sort and search on them with this table's indexes
+    # alone: the entity's name and email as this case's own context gives them (what its case
+    # page shows; each case of an entity keeps its own, so a run for the entity never writes
+    # the entity's other cases), its id, and the assignee's user name (NULL when unassigned,
+    # so that unassigned cases come last in ascending order, as with the join they replace).
+    # save() keeps them in step with the context and the assignee.
+    entity_name = models.CharField(max_length=255, blank=True, default="", editable=False)
+    entity_correlation_id = models.CharField(max_length=255, blank=True, default="", editable=False)
+    entity_email = models.CharField(max_length=254, blank=True, default="", editable=False)
+    assignee_username = models.CharField(max_length=150, null=True, blank=True, editable=False)
     state = models.CharField(max_length=200)
     status = models.CharField(
         max_length=16, choices=RuntimeStatus.choices, default=RuntimeStatus.ACTIVE
@@ -217,6 +229,12 @@ class WorkflowRuntime(models.Model):
             models.Index(fields=["project", "entity_kind", "definition", "status", "state", "id"], name="runtime_queue_status_state"),
             models.Index(fields=["project", "entity_kind", "definition", "status", "updated_at", "id"], name="runtime_queue_status_updated"),
             models.Index(fields=["project", "entity_kind", "definition", "status", "id"], name="runtime_queue_status"),
+            # The copied sort keys, with the status last: a key column, so that any status
+            # filter is checked in the index before a row is read, and one index serves a
+            # queue's default statuses and "any status" alike.
+            models.Index(fields=["project", "entity_kind", "definition", "entity_name", "id", "status"], name="runtime_queue_name"),
+            models.Index(fields=["project", "entity_kind", "definition", "entity_correlation_id", "id", "status"], name="runtime_queue_correlation"),
+            models.Index(fields=["project", "entity_kind", "definition", "assignee_username", "id", "status"], name="runtime_queue_assignee"),
             models.Index(fields=["project", "assignee", "status"], name="runtime_project_assignee"),
             models.Index(fields=["entity", "definition", "status"], name="runtime_entity_active"),
         ]
@@ -232,12 +250,41 @@ class WorkflowRuntime(models.Model):
         if self._state.adding and not self.entity_kind and self.entity_id:
             # The queues' copy of the entity's kind (no query when the entity is loaded).
             self.entity_kind = self.entity.kind
+        update_fields = kwargs.get("update_fields")
+        copied = self.copy_queue_fields(update_fields)
         # Every change of a stored case is a new version, in the same UPDATE.
         if not self._state.adding:
             self.version += 1
-            if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+            copied.append("version")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *copied}
         super().save(*args, **kwargs)
+
+    def copy_queue_fields(self, update_fields=None) -> list[str]:
+        """Refresh the queues' copies that the fields being saved (all when None) feed; returns
+        the names refreshed. Reads only what is loaded: the context, and the entity and the
+        assignee when they are in the instance's cache (a case loaded without its assignee
+        keeps its copy, which only an assignment changes)."""
+        copied = []
+        if self._state.adding or update_fields is None or "context" in update_fields:
+            entity = self.context.get("entity") if isinstance(self.context, dict) else None
+            data = entity.get("data") if isinstance(entity, dict) else None
+            data = data if isinstance(data, dict) else {}
+            record = self.entity if self.entity_id and WorkflowRuntime.entity.is_cached(self) else None
+            self.entity_name = entity_display_name(self.entity_kind, data) or (record.display_name if record else self.entity_name)
+            self.entity_email = entity_email(data) or (record.email if record else self.entity_email)
+            if record is not None:
+                self.entity_correlation_id = record.correlation_id
+            elif not self.entity_correlation_id and isinstance(entity, dict) and isinstance(entity.get("id"), str):
+                self.entity_correlation_id = entity["id"][:255]
+            copied += ["entity_name", "entity_email", "entity_correlation_id"]
+        if update_fields is None or "assignee" in update_fields:
+            if self.assignee_id is None:
+                self.assignee_username = None
+            elif WorkflowRuntime.assignee.is_cached(self) and self.assignee is not None:
+                self.assignee_username = self.assignee.get_username()
+            copied.append("assignee_username")
+        return copied
 
 
 class HistoryKind(models.TextChoices):

@@ -41,6 +41,8 @@ from .models import (
     WorkflowRuntime,
 )
 from .json_values import json_value_errors, text_problem
+# Also what each case copies from its own context (WorkflowRuntime.save).
+from .entity_text import entity_display_name, entity_email as _entity_email
 from .validation import context_errors, definition_errors, run_input_errors, validate_run_input
 
 NOTE_MAX_LENGTH = 10_000
@@ -166,21 +168,6 @@ def definition_version_resolve(*, project: Project, key: str, version: int | Non
 
 
 # --- entities ------------------------------------------------------------------------------
-
-
-def entity_display_name(kind: str, data: dict) -> str:
-    if kind == EntityKind.BUSINESS:
-        return str(data.get("companyName", ""))[:255]
-    return f"{data.get('firstName', '')} {data.get('lastName', '')}".strip()[:255]
-
-
-def _entity_email(data: dict) -> str:
-    email = data.get("email")
-    if not isinstance(email, str):
-        info = data.get("additionalInfo")
-        rep = info.get("mainRepresentative") if isinstance(info, dict) else None
-        email = rep.get("email") if isinstance(rep, dict) else ""
-    return email[:254] if isinstance(email, str) else ""
 
 
 def _upsert_returning_pk(obj, *, unique_fields: list[str], update_fields: list[str]):

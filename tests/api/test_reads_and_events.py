@@ -105,8 +105,49 @@ def test_list_is_paginated_with_total_and_pages(api):
     for i in range(5):
         start(api, f"e{i}")
     body = api.get(LIST_URL, {"limit": 2, "page": 3}).json()
-    assert body["meta"] == {"total": 5, "page": 3, "limit": 2, "pages": 3, "nextCursor": None}
+    assert body["meta"] == {"total": 5, "totalIsExact": True, "page": 3, "limit": 2, "pages": 3, "nextCursor": None}
     assert len(body["data"]) == 1
+
+
+def test_past_the_cap_the_total_is_what_is_known_to_exist_and_the_last_page_counts_exactly(api, monkeypatch, django_assert_num_queries):
+    from workflows.api import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    for i in range(7):
+        start(api, f"e{i}")
+    api.get(LIST_URL)  # the key's last-used stamp
+    metas = {}
+    for page in (1, 2):  # within the cap: counted, up to one more than the cap
+        with django_assert_num_queries(3):  # key, capped count, rows
+            metas[page] = api.get(LIST_URL, {"limit": 2, "page": page}).json()["meta"]
+    for page in (3, 4):  # beyond it: not counted at all
+        with django_assert_num_queries(2):  # key, rows
+            metas[page] = api.get(LIST_URL, {"limit": 2, "page": page}).json()["meta"]
+    assert [(m["total"], m["totalIsExact"], m["pages"]) for m in metas.values()] == [(4, False, 2), (5, False, 3), (7, False, 4), (7, True, 4)]
+    assert api.get(LIST_URL, {"limit": 2, "page": 5}).status_code == 404
+    # A client that pages while `page < pages` sees every case once.
+    seen, page = [], 1
+    while True:
+        body = api.get(LIST_URL, {"limit": 2, "page": page}).json()
+        seen += [row["id"] for row in body["data"]]
+        if page >= body["meta"]["pages"]:
+            break
+        page += 1
+    assert len(seen) == len(set(seen)) == 7
+    cursor = api.get(LIST_URL, {"limit": 2}).json()["meta"]["nextCursor"]
+    assert api.get(LIST_URL, {"limit": 2, "cursor": cursor}).json()["meta"] | {"nextCursor": None} == {
+        "total": 4, "totalIsExact": False, "page": None, "limit": 2, "pages": 2, "nextCursor": None
+    }
+
+
+def test_a_page_past_the_last_is_404_within_and_beyond_the_cap(api, monkeypatch):
+    from workflows.api import pagination
+
+    start(api, "e1")
+    assert api.get(LIST_URL, {"page": 2}).status_code == 404
+    monkeypatch.setattr(pagination, "COUNT_CAP", 0)
+    assert api.get(LIST_URL, {"page": 2}).status_code == 404
+    assert api.get(LIST_URL, {"page": 1}).json()["meta"]["totalIsExact"] is True
 
 
 def test_list_filters_by_status_state_and_entity(api):

@@ -1,5 +1,6 @@
 """The queue at scale: generated data, capped counts, deep pages, the date filter, history."""
 
+import re
 from datetime import timedelta
 from io import StringIO
 
@@ -9,11 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.db import connection
 from django.utils import timezone
 
-from cases import pagination, selectors
+from cases import pagination, selectors, views
 from projects.models import Role
+from workflows.actors import Actor
 from workflows.models import HistoryEvent, RuntimeStatus, WorkflowRuntime
+from workflows.services import case_assign
 
-from ..factories import MembershipFactory, UserFactory
+from ..factories import MembershipFactory, UserFactory, demo_case_start as start
 
 QUEUE_URL = "/queues/businesses-onboarding/"
 
@@ -43,16 +46,71 @@ def test_a_count_past_the_cap_is_shown_as_cap_plus_in_the_page_and_the_menu(oper
     assert ">3+</span>" in html
 
 
+def case_ids(html: str) -> list[str]:
+    return re.findall(r'<td class="name"><a href="/cases/([^/]+)/">', html)
+
+
 def test_a_deep_page_reads_its_ids_first_with_one_query_more_and_the_same_rows(operator_client, generated, monkeypatch):
-    ordered = list(generated.order_by("-created_at", "-pk").values_list("pk", flat=True))
-    assert len(ordered) > 25
+    monkeypatch.setattr(views, "PAGE_SIZE", 5)
+    ordered = [str(pk) for pk in generated.order_by("-created_at", "-pk").values_list("pk", flat=True)]
+    assert len(ordered) > 20  # page 2 is nearer the start: read forwards
     with CaptureQueriesContext(connection) as shallow:
         operator_client.get(f"{QUEUE_URL}?page=2")
     monkeypatch.setattr(pagination, "IDS_FIRST_OFFSET", 5)
     with CaptureQueriesContext(connection) as deep:
         html = operator_client.get(f"{QUEUE_URL}?page=2").content.decode()
     assert len(deep) == len(shallow) + 1
-    assert all(f"/cases/{pk}/" in html for pk in ordered[25:50])
+    assert case_ids(html) == ordered[5:10]
+
+
+def test_the_last_page_is_read_from_the_end_with_no_query_more_than_the_first(operator_client, generated, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 5)
+    monkeypatch.setattr(pagination, "IDS_FIRST_OFFSET", 5)
+    ordered = [str(pk) for pk in generated.order_by("-created_at", "-pk").values_list("pk", flat=True)]
+    last = -(-len(ordered) // 5)
+    with CaptureQueriesContext(connection) as first:
+        operator_client.get(QUEUE_URL)
+    with CaptureQueriesContext(connection) as end:
+        html = operator_client.get(f"{QUEUE_URL}?page=999999").content.decode()
+    assert len(end) == len(first)
+    assert f"Page {last} of {last}" in html
+    assert case_ids(html) == ordered[(last - 1) * 5 :]
+
+
+SORTS = {
+    "-created": ("-created_at", "-pk"),
+    "name": ("entity_name", "pk"),
+    "-name": ("-entity_name", "-pk"),
+    "correlation_id": ("entity_correlation_id", "pk"),
+    "assignee": ("assignee_username", "pk"),
+    "-assignee": ("-assignee_username", "-pk"),
+    "-updated": ("-updated_at", "-pk"),
+}
+
+
+@pytest.mark.parametrize("sort", SORTS)
+@pytest.mark.parametrize("status", ["", "any"])
+def test_every_page_of_a_sort_shows_its_rows_in_order_whether_read_forwards_or_from_the_end(operator_client, generated, monkeypatch, sort, status):
+    monkeypatch.setattr(views, "PAGE_SIZE", 5)
+    monkeypatch.setattr(pagination, "IDS_FIRST_OFFSET", 5)
+    cases = generated if not status else WorkflowRuntime.objects.filter(project=generated.first().project, entity_kind="business", definition__key="till_basic_kyb_demo")
+    # Two assignees and the unassigned, so that the assignee order has all three.
+    for username, runtime in zip(("zed", "amy"), generated.order_by("pk")[:2]):
+        case_assign(project=runtime.project, runtime_id=runtime.pk, assignee=MembershipFactory(project=runtime.project, user=UserFactory(username=username)).user, actor=Actor())
+    expected = [str(pk) for pk in cases.order_by(*SORTS[sort]).values_list("pk", flat=True)]
+    seen = []
+    for number in range(1, -(-len(expected) // 5) + 1):
+        seen += case_ids(operator_client.get(QUEUE_URL, {"sort": sort, "page": number, "status": status}).content.decode())
+    assert seen == expected
+
+
+def test_search_matches_the_cases_copies_of_name_id_and_email_in_any_case(operator_client, demo_project):
+    named = start(demo_project, "acme-77", "Northwind Traders", additionalInfo={"mainRepresentative": {"email": "Jo.Smith@acme.example"}})
+    other = start(demo_project, "beta-1", "Beta Foods")
+    for term in ("northwind", "ACME-77", "jo.smith@"):
+        html = operator_client.get(QUEUE_URL, {"q": term}).content.decode()
+        assert case_ids(html) == [str(named.pk)], term
+    assert case_ids(operator_client.get(QUEUE_URL, {"q": "beta"}).content.decode()) == [str(other.pk)]
 
 
 def test_the_created_range_includes_both_whole_days_in_the_current_time_zone(operator_client, generated):

@@ -2,6 +2,7 @@ from datetime import timezone
 
 import django_filters
 from django import forms
+from django.db.models import F
 
 from workflows.models import RuntimeStatus, WorkflowRuntime
 from workflows.ordering import StableOrderingFilter
@@ -29,9 +30,7 @@ class RuntimeFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=RuntimeStatus.choices)
     state = django_filters.CharFilter(max_length=200)
     workflowDefinitionId = django_filters.CharFilter(field_name="definition__key", max_length=100, label="Definition key")
-    entityId = django_filters.CharFilter(
-        field_name="entity__correlation_id", max_length=255, label="Entity correlation id"
-    )
+    entityId = django_filters.CharFilter(method="filter_entity_id", max_length=255, label="Entity correlation id")
     createdAfter = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     createdBefore = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     orderBy = StableOrderingFilter(
@@ -48,6 +47,11 @@ class RuntimeFilter(django_filters.FilterSet):
     class Meta:
         model = WorkflowRuntime
         fields = []
+
+    def filter_entity_id(self, queryset, name, value):
+        # The entity's project is the case's (always): said here, the database looks the id up
+        # in the entity index on (project, correlation_id) instead of reading all of it.
+        return queryset.filter(entity__correlation_id=value, entity__project_id=F("project_id"))
 
     def is_valid(self):
         valid = super().is_valid()

@@ -12,6 +12,10 @@ WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 # From this offset on, a page's ids are found first (on an index alone), then only its rows
 # are read with their joins, instead of joining every skipped row.
 IDS_FIRST_OFFSET = 500
+# `meta.total` is exact up to this many matches. Past it, counting would read every match (a
+# million index entries for an unfiltered list), so it says how many are known to exist and
+# `meta.totalIsExact` is false; the last page is the one that says true.
+COUNT_CAP = 10_000
 
 
 def _ordering(queryset) -> list[tuple[str, bool]]:
@@ -56,6 +60,11 @@ def after_cursor(queryset, cursor: str):
     return queryset.filter(bound).filter(after)
 
 
+def capped_count(queryset) -> int:
+    """The number of matches, at most COUNT_CAP + 1 (one query that stops there)."""
+    return queryset.order_by()[: COUNT_CAP + 1].count()
+
+
 def page_rows(queryset, bottom: int, size: int) -> list:
     if bottom < IDS_FIRST_OFFSET:
         return list(queryset[bottom : bottom + size])
@@ -65,7 +74,9 @@ def page_rows(queryset, bottom: int, size: int) -> list:
 
 
 class PageLimitPagination(PageNumberPagination):
-    """`?page=2&limit=50`; answers `{"data": [...], "meta": {total, page, limit, pages}}`."""
+    """`?page=2&limit=50`; answers `{"data": [...], "meta": {total, totalIsExact, page, limit,
+    pages, nextCursor}}`. Each page reads one row more than it shows, so it knows whether
+    another follows without counting."""
 
     page_size = 20
     page_size_query_param = "limit"
@@ -94,18 +105,27 @@ class PageLimitPagination(PageNumberPagination):
         size = self.get_page_size(request)
         if self.cursor is not None:
             # Keyset pagination: the rows after the cursor, however deep, on the order's index.
-            self.total = queryset.count()
-            self.page = None
+            self.page_number = None
+            found = capped_count(queryset)
             rows = list(after_cursor(queryset, self.cursor)[: size + 1])
+            self.total, self.total_is_exact = min(found, COUNT_CAP + 1), found <= COUNT_CAP
         else:
-            paginator = self.django_paginator_class(queryset, size)
-            number = int(request.query_params.get(self.page_query_param) or 1)
-            if number > paginator.num_pages:
-                raise NotFound(self.invalid_page_message.format(page_number=number, message="That page contains no results"))
-            self.page = paginator.page(number)
-            self.total = paginator.count
-            bottom = (self.page.number - 1) * size
+            self.page_number = int(request.query_params.get(self.page_query_param) or 1)
+            bottom = (self.page_number - 1) * size
+            # A page within the capped count is checked against it; a deeper one needs no
+            # count at all: it exists if it has rows, and a page with no next row is the last.
+            found = capped_count(queryset) if bottom < COUNT_CAP else None
+            if found is not None and self.page_number > 1 and bottom >= found:
+                raise NotFound(self.invalid_page_message.format(page_number=self.page_number, message="That page contains no results"))
             rows = page_rows(queryset, bottom, size + 1)
+            if not rows and self.page_number > 1:
+                raise NotFound(self.invalid_page_message.format(page_number=self.page_number, message="That page contains no results"))
+            if found is not None and found <= COUNT_CAP:
+                self.total, self.total_is_exact = found, True
+            elif len(rows) <= size:
+                self.total, self.total_is_exact = bottom + len(rows), True
+            else:
+                self.total, self.total_is_exact = max(COUNT_CAP + 1, bottom + len(rows)), False
         self.page_size_used = size
         self.next_cursor = encode_cursor(queryset, rows[size - 1]) if len(rows) > size else None
         return rows[:size]
@@ -133,7 +153,8 @@ class PageLimitPagination(PageNumberPagination):
                 "data": data,
                 "meta": {
                     "total": self.total,
-                    "page": self.page.number if self.page is not None else None,
+                    "totalIsExact": self.total_is_exact,
+                    "page": self.page_number,
                     "limit": size,
                     "pages": max(1, -(-self.total // size)),
                     "nextCursor": self.next_cursor,
@@ -149,9 +170,16 @@ class PageLimitPagination(PageNumberPagination):
                 "data": schema,
                 "meta": {
                     "type": "object",
-                    "required": ["total", "page", "limit", "pages", "nextCursor"],
+                    "required": ["total", "totalIsExact", "page", "limit", "pages", "nextCursor"],
                     "properties": {
-                        "total": {"type": "integer"},
+                        "total": {
+                            "type": "integer",
+                            "description": "The number of matches when totalIsExact; otherwise how many are known to exist (more than 10,000, or up to the row after this page).",
+                        },
+                        "totalIsExact": {
+                            "type": "boolean",
+                            "description": "False when total is a lower bound: past 10,000 matches only the last page counts exactly.",
+                        },
                         "page": {"type": "integer", "nullable": True, "description": "null when paging by cursor"},
                         "nextCursor": {
                             "type": "string",
@@ -159,7 +187,7 @@ class PageLimitPagination(PageNumberPagination):
                             "description": "Pass as `cursor` for the rows after this page (keyset paging, fast at any depth); null on the last page.",
                         },
                         "limit": {"type": "integer"},
-                        "pages": {"type": "integer"},
+                        "pages": {"type": "integer", "description": "From total: at least this many when totalIsExact is false."},
                     },
                 },
             },

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from cases.models import Queue
 from projects.models import ACTING_ROLES, Membership, Project
+from workflows.entity_text import entity_display_name, entity_email
 from workflows.models import Entity, EntityKind, HistoryEvent, HistoryKind, RuntimeStatus, WorkflowRuntime
 from cases.selectors import latest_versions
 
@@ -73,9 +74,10 @@ class Command(BaseCommand):
         targets = _targets(project_obj)
         if not targets:
             raise CommandError(f"Project '{project}' has no queue with a workflow: nothing to fill.")
-        members = list(
-            Membership.objects.filter(project=project_obj, role__in=ACTING_ROLES).values_list("user_id", flat=True)
+        usernames = dict(
+            Membership.objects.filter(project=project_obj, role__in=ACTING_ROLES).values_list("user_id", "user__username")
         )
+        members = list(usernames)
         rng = random.Random(seed)
         writer = _Writer()
         now = timezone.now()
@@ -107,6 +109,9 @@ class Command(BaseCommand):
                 runtimes.append({
                     "id": runtime_id, "project_id": project_obj.pk, "definition_id": target["definition_id"],
                     "definition_version_id": target["version_id"], "entity_id": entity_id, "entity_kind": kind,
+                    # The queues' copies, as WorkflowRuntime.save writes them from the context.
+                    "entity_name": entity_display_name(kind, data), "entity_correlation_id": correlation_id,
+                    "entity_email": entity_email(data), "assignee_username": usernames.get(assignee),
                     "state": state, "status": status, "tags": target["tags"].get(state, []),
                     "context": {"entity": {"type": kind, "id": correlation_id, "data": data}, "documents": []},
                     "config": {}, "assignee_id": assignee, "created_by_label": "generate_cases",
@@ -190,10 +195,7 @@ def _entity_data(rng, kind) -> dict:
 
 
 def _entity_row(project_id, entity_id, kind, correlation_id, data, created) -> dict:
-    if kind == EntityKind.BUSINESS:
-        name, email = data["companyName"], data["additionalInfo"]["mainRepresentative"]["email"]
-    else:
-        name, email = f"{data['firstName']} {data['lastName']}", data["email"]
+    name, email = entity_display_name(kind, data), entity_email(data)
     return {
         "id": entity_id, "project_id": project_id, "kind": kind, "correlation_id": correlation_id, "data": data,
         "display_name": name, "email": email, "approval_state": "processing", "created_at": created, "updated_at": created,
