@@ -69,6 +69,28 @@ def document_slots(version) -> list[dict]:
     return slots
 
 
+def upload_problems(slots: list[dict], files) -> dict:
+    """slot name -> why its file cannot be stored, for every file of the form at once (the run
+    would stop at the first)."""
+    from django.conf import settings
+
+    from documents.content import ContentRefused, check
+
+    problems = {}
+    for slot in slots:
+        upload = files.get(slot["name"])
+        if upload is None:
+            continue
+        if upload.size > settings.DOCUMENT_MAX_BYTES:
+            problems[slot["name"]] = f"The file is larger than {settings.DOCUMENT_MAX_BYTES} bytes."
+            continue
+        try:
+            check(b"".join(upload.chunks()), max_pixels=settings.DOCUMENT_MAX_PIXELS)
+        except ContentRefused as refused:
+            problems[slot["name"]] = refused.message
+    return problems
+
+
 def documents_from_uploads(slots: list[dict], files) -> list[dict]:
     """The documents of the uploaded files, each page as base64 `data`: the run stores them (and
     checks their content) before anything is written, as it does for the API, and the same form

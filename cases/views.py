@@ -18,7 +18,16 @@ from . import selectors
 from .current import current_project, switch_project
 from .filters import CaseFilter
 from .pagination import CappedPaginator, page_rows
-from .manual import ACCEPTED_FILES, context_from_form, document_slots, documents_from_uploads, form_path, input_schema_of, manual_target
+from .manual import (
+    ACCEPTED_FILES,
+    context_from_form,
+    document_slots,
+    documents_from_uploads,
+    form_path,
+    input_schema_of,
+    manual_target,
+    upload_problems,
+)
 from .schema_forms import SchemaForm, entity_input_schema
 
 PAGE_SIZE = 25
@@ -125,7 +134,9 @@ def case_create(request, slug):
     form = SchemaForm(request.POST or None, input_schema=input_schema)
     existing_case = None
     slots, file_errors = document_slots(version), {}
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
+        file_errors = upload_problems(slots, request.FILES)
+    if request.method == "POST" and form.is_valid() and not file_errors:
         context = context_from_form(input_schema, form.cleaned_payload)
         uploaded = documents_from_uploads(slots, request.FILES)
         if uploaded:

@@ -126,6 +126,12 @@ def document_decide(
     problems = context_errors(context, runtime.definition_version.context_schema)
     if problems:
         raise ValidationFailed(problems, message="The context with this decision does not match the context schema")
+    if actor.user is not None and runtime.assignee is None:
+        # As for a case decision: deciding an unassigned case's document takes the case.
+        runtime.assignee = actor.user
+        decisions.history_row(
+            runtime, actor, HistoryKind.ASSIGNED, payload={"from": None, "to": actor.user.get_username(), "because": "decided a document"}
+        ).save()
     result = context_replace(
         project=project,
         runtime=runtime,

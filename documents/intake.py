@@ -43,12 +43,48 @@ def _stored_page(project, page: dict, path: str, created_by_label: str) -> dict:
     return {**kept, "ballerineFileId": str(stored.pk), "fileName": stored.file_name}
 
 
+def _page_problems(project, documents: list) -> list[FieldError]:
+    """Pages that name a file this project does not have, or a uri that cannot be fetched: the
+    case would show (and let people decide on) a page nobody can see."""
+    from outbound.targets import url_shape_problem
+
+    from .models import StoredFile
+
+    problems, wanted = [], {}
+    for index, document in enumerate(documents):
+        pages = document.get("pages") if isinstance(document, dict) else None
+        for number, page in enumerate(pages if isinstance(pages, list) else []):
+            if not isinstance(page, dict):
+                continue
+            path = f"context.documents[{index}].pages[{number}]"
+            file_id = page.get("ballerineFileId")
+            if file_id is not None:
+                try:
+                    wanted.setdefault(uuid.UUID(str(file_id)), []).append(path)
+                except ValueError:
+                    problems.append(FieldError(f"{path}.ballerineFileId", "Not a file id (a UUID from POST /storage)."))
+            elif "uri" in page and "data" not in page:
+                problem = url_shape_problem(page["uri"]) if isinstance(page["uri"], str) else "Must be a string."
+                if problem:
+                    problems.append(FieldError(f"{path}.uri", f"{problem} (pages are fetched from http and https URLs only)"))
+    if wanted:
+        known = set(StoredFile.objects.filter(project=project, pk__in=list(wanted)).values_list("pk", flat=True))
+        for file_id, paths in wanted.items():
+            if file_id not in known:
+                problems += [FieldError(f"{path}.ballerineFileId", "No file of this project has this id (upload it with POST /storage first).") for path in paths]
+    return problems
+
+
 def documents_intake(project, context: dict, *, created_by_label: str = "") -> dict:
     """The run's context with ids given and base64 pages stored (a new context; the input is
-    not changed). ValidationFailed names the page when one cannot be stored."""
+    not changed). ValidationFailed names the page when one cannot be stored, names a file the
+    project does not have, or a uri that cannot be fetched."""
     documents = context.get("documents") if isinstance(context, dict) else None
     if not isinstance(documents, list) or not documents:
         return context
+    problems = _page_problems(project, documents)
+    if problems:
+        raise ValidationFailed(problems)
     needs_work = any(
         isinstance(document, dict)
         and (not document.get("id") or any(isinstance(page, dict) and "data" in page for page in document.get("pages") or []))

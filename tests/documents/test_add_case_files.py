@@ -53,3 +53,13 @@ def test_a_refused_file_is_named_next_to_its_input_and_no_case_is_made(operator_
     assert 'id="document_0-error"' in html
     assert not WorkflowRuntime.objects.filter(entity__correlation_id="person-9").exists()
     assert not StoredFile.objects.filter(file_name="passport.png").exists()
+
+
+def test_every_refused_file_is_named_at_once(operator_client):
+    bad = b"<html><body>not a scan</body></html>"
+    response = operator_client.post(
+        URL, form(document_0=SimpleUploadedFile("a.png", bad, "image/png"), document_1=SimpleUploadedFile("b.pdf", bad, "application/pdf"))
+    )
+    html = response.content.decode()
+    assert 'id="document_0-error"' in html and 'id="document_1-error"' in html
+    assert not WorkflowRuntime.objects.filter(entity__correlation_id="person-9").exists()

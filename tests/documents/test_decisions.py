@@ -175,3 +175,10 @@ def test_completed_when_tasks_resolved_is_accepted_with_a_warning_when_loaded(tm
     call_command("load_definitions", str(path), project=project.slug, stdout=out)
     assert "tasks version 1" in out.getvalue()
     assert "warning: config.completedWhenTasksResolved has no effect here" in out.getvalue()
+
+
+def test_deciding_a_document_of_an_unassigned_case_assigns_it_to_the_operator(case, operator_actor):
+    decide(case, operator_actor)
+    runtime = stored(case)
+    assert runtime.assignee.username == "olga"
+    assert HistoryEvent.objects.filter(runtime=case, kind=HistoryKind.ASSIGNED).get().payload["because"] == "decided a document"

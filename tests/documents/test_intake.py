@@ -89,3 +89,26 @@ def test_a_re_upload_of_a_document_in_revision_is_its_next_version_and_the_old_p
     assert document["pages"][0]["ballerineFileId"] != old_page["ballerineFileId"]
     [earlier] = document["previousVersions"]
     assert earlier["version"] == 1 and earlier["pages"] == [old_page] and earlier["decision"]["status"] == "revision"
+
+
+def test_a_page_naming_a_file_of_another_project_is_refused(api, definition, other_project):
+    from documents.services import file_store
+
+    foreign = file_store(project=other_project, content=png(), file_name="x.png")
+    response = api.run(run_body([{"ballerineFileId": str(foreign.pk)}]))
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "context.documents[0].pages[0].ballerineFileId"
+    assert not WorkflowRuntime.objects.exists()
+
+
+def test_a_page_with_a_uri_that_is_not_http_is_refused(api, definition):
+    response = api.run(run_body([{"uri": "ftp://127.0.0.1/x.png"}]))
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "context.documents[0].pages[0].uri"
+
+
+def test_a_document_review_case_can_start_without_documents(api, demo_project):
+    body = {"workflowId": "kyc_document_review_demo", "context": {"entity": {"type": "individual", "id": "nd-1", "data": {"firstName": "No", "lastName": "Docs", "email": "nd@example.com"}}}}
+    response = api.run(body)
+    assert response.status_code == 201, response.content
+    assert response.json()["state"] == "document_review"
