@@ -104,3 +104,27 @@ class PluginAttempt(models.Model):
 
     def __str__(self):
         return f"attempt {self.number} of {self.run_id}"
+
+
+class EntityRole(models.TextChoices):
+    UBO = "ubo", "UBO"
+    DIRECTOR = "director", "Director"
+
+
+class EntityLink(models.Model):
+    """A person's part in a business: a UBO (with ownership) or a director. Written by the
+    ENTITIES_UPDATE handler (SPEC section 10), shown in the case page's UBO table."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    business = models.ForeignKey("workflows.Entity", on_delete=models.CASCADE, related_name="people_links")
+    person = models.ForeignKey("workflows.Entity", on_delete=models.CASCADE, related_name="business_links")
+    role = models.CharField(max_length=16, choices=EntityRole.choices)
+    ownership = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["business", "role", "-ownership"]
+        constraints = [models.UniqueConstraint(fields=["business", "person", "role"], name="entity_link_unique_role")]
+
+    def __str__(self):
+        return f"{self.person_id} {self.role} of {self.business_id}"

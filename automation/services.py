@@ -25,6 +25,8 @@ from workflows.validation import context_errors
 
 from . import requests as plugin_requests
 from .models import BLOCKING_STATUSES, PluginAttempt, PluginList, PluginRun, PluginRunStatus
+from .children import children_start, parent_children_record
+from .entities import entities_update
 from .declarations import is_fire_and_forget
 from .queueing import next_run_release, plugin_declaration, plugin_runs_queue, plugins_for_state
 from .tasks import run_plugin
@@ -68,6 +70,12 @@ class Outcome:
     request_payload: object = None
     response_excerpt: str = ""
     waiting: bool = False  # the vendor answered IN_PROGRESS: its result comes by the hook
+    # A child plugin (alone, or the action of an iterative one): the children to start with the
+    # outcome, one per input; no call goes out.
+    child_plugin: dict | None = None
+    child_inputs: list = field(default_factory=list)
+    # A dispatch plugin: the handler and its payload, applied with the outcome (no call goes out).
+    dispatch: tuple | None = None
 
 
 class _PluginFailure(Exception):
@@ -177,6 +185,10 @@ def _execute(job: Job) -> Outcome:
         return _transformer(job)
     if job.list_name == PluginList.COMMON and kind == "iterative":
         return _iterative(job)
+    if job.list_name == PluginList.CHILD:
+        return Outcome(ok=True, child_plugin=job.plugin, child_inputs=[job.plugin_input])
+    if job.list_name == PluginList.DISPATCH:
+        return _dispatch(job)
     return Outcome(ok=False, error=f"Plugins of kind '{kind or job.list_name}' do not run on this server yet.")
 
 
@@ -239,6 +251,20 @@ def _transformer(job: Job) -> Outcome:
     return Outcome(ok=True, output=output)
 
 
+def _dispatch(job: Job) -> Outcome:
+    """The payload of a dispatch plugin: its `payload` with its transformers' output over it."""
+    payload = dict(job.plugin.get("payload") or {})
+    if job.plugin.get("transformers"):
+        try:
+            computed = plugin_requests.apply_transformers(job.plugin["transformers"], job.plugin_input)
+        except plugin_requests.PluginRequestError as problem:
+            return Outcome(ok=False, error=str(problem))
+        if not isinstance(computed, dict):
+            return Outcome(ok=False, error=f"The transformers gave {type(computed).__name__}, not a payload object.")
+        payload.update(computed)
+    return Outcome(ok=True, dispatch=(job.plugin.get("eventName"), payload))
+
+
 def _iterative(job: Job) -> Outcome:
     """Runs the action plugin for each item; all must succeed. The failed items and their
     errors are the output of a failure; what the others did stays."""
@@ -249,6 +275,8 @@ def _iterative(job: Job) -> Outcome:
     if not isinstance(items, list):
         return Outcome(ok=False, error=f"iterateOn gave {type(items).__name__}, not a list of items.")
     found = plugin_declaration(job.extensions, job.plugin.get("actionPluginName"))
+    if found is not None and found[0] == PluginList.CHILD:
+        return Outcome(ok=True, child_plugin=found[1], child_inputs=items)  # one child per item
     if found is None or found[0] != PluginList.API:
         return Outcome(ok=False, error=f"The action plugin '{job.plugin.get('actionPluginName')}' does not run on this server yet.")
     action = found[1]
@@ -313,6 +341,10 @@ def _finish(job: Job, outcome: Outcome, *, started, duration_ms: int) -> str:
 def _apply(run: PluginRun, runtime, job: Job, outcome: Outcome) -> None:
     """Persists the outcome in the context, records it, and sends the plugin's action."""
     plugin, project, actor = job.plugin, run.project, plugin_actor(run.plugin_name)
+    if outcome.child_plugin is not None:
+        outcome = _children(run, runtime, outcome, actor)
+    if outcome.dispatch is not None:
+        outcome = _dispatched(run, runtime, outcome)
     if is_fire_and_forget(plugin):
         return  # Ballerine's rule: only the run is recorded
     ok, error = outcome.ok, outcome.error
@@ -355,6 +387,39 @@ def _apply(run: PluginRun, runtime, job: Job, outcome: Outcome) -> None:
     action = plugin.get("successAction") if ok else plugin.get("errorAction")
     if action:
         _send_action(run, runtime, project, action, actor)
+
+
+def _children(run: PluginRun, runtime, outcome: Outcome, actor: Actor) -> Outcome:
+    """Starts the children in this (the outcome's) transaction, the parent locked; the ones
+    that could not start are the failed items, and the others stay started."""
+    started = children_start(parent=runtime, plugin=outcome.child_plugin, inputs=outcome.child_inputs, actor=actor)
+    parent_children_record(parent=runtime, children=started.started, actor=actor, plugin_name=run.plugin_name)
+    output = {"children": [str(child.pk) for child in started.started]}
+    if started.failed:
+        error = f"{len(started.failed)} of {len(outcome.child_inputs)} child cases could not start: " + "; ".join(item["error"] for item in started.failed)
+        run.status, run.error = PluginRunStatus.FAILED, error
+        run.save(update_fields=["status", "error"])
+        return Outcome(ok=False, error=error, output={**output, "failedItems": started.failed})
+    return Outcome(ok=True, output=output)
+
+
+DISPATCH_HANDLERS = {"ENTITIES_UPDATE": entities_update}
+
+
+def _dispatched(run: PluginRun, runtime, outcome: Outcome) -> Outcome:
+    """Runs the registered handler in this (the outcome's) transaction, the case locked."""
+    name, payload = outcome.dispatch
+    handler = DISPATCH_HANDLERS.get(name)
+    if handler is None:
+        return Outcome(ok=False, error=f"No handler is registered as '{name}'.")
+    try:
+        with transaction.atomic():
+            output = handler(runtime=runtime, payload=payload)
+    except ValidationFailed as refused:
+        run.status, run.error = PluginRunStatus.FAILED, str(refused)
+        run.save(update_fields=["status", "error"])
+        return Outcome(ok=False, error=str(refused))
+    return Outcome(ok=True, output=output)
 
 
 def _send_action(run: PluginRun, runtime, project, action: str, actor: Actor) -> None:

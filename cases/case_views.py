@@ -114,6 +114,7 @@ def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
             "payload_text": payload_text,
             "payload_error": payload_error,
             "automation": automation_panel(runtime=runtime, can_act=current.can_act),
+            "family": selectors.case_family(runtime=runtime),
         },
     )
 

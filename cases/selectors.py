@@ -164,3 +164,24 @@ def case_event_choices(machine, state: str) -> list[dict]:
     return [
         {"name": name, "final": name in finals, "outcome": finals.get(name)} for name in machine.next_events(state)
     ]
+
+
+def case_family(*, runtime) -> dict:
+    """A parent case's children (one query, however many) and a child's parent (SPEC 12)."""
+    from workflows.models import WorkflowRuntime
+
+    children = list(
+        WorkflowRuntime.objects.filter(project_id=runtime.project_id, parent_runtime=runtime)
+        .select_related("entity", "assignee", "definition")
+        .order_by("created_at")
+    )
+    parent = None
+    if runtime.parent_runtime_id:
+        parent = WorkflowRuntime.objects.select_related("entity").filter(project_id=runtime.project_id, pk=runtime.parent_runtime_id).first()
+    return {
+        "parent": parent,
+        "children": [
+            {"case": child, "ownership": (child.entity.data or {}).get("ownership") if isinstance(child.entity.data, dict) else None}
+            for child in children
+        ],
+    }

@@ -16,6 +16,7 @@ class WebhookEvent(models.TextChoices):
     DECISION_PENDING = "workflow.decision.pending", "Decision awaiting second approval"
     DECISION_RETURNED = "workflow.decision.returned", "Decision sent back"
     DOCUMENT_CHANGED = "workflow.context.document.changed", "Document changed"
+    CHILD_CHANGED = "workflow.child.changed", "A child case changed"
 
 
 class WebhookSubscription(models.Model):

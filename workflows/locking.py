@@ -17,8 +17,14 @@ RELATED = ("definition_version", "definition", "entity", "assignee")
 
 def case_lock(*, project, runtime_id) -> WorkflowRuntime:
     """Locks one case of the project (FOR UPDATE) and returns it with what a change reads;
-    NotFound when the project has no such case. One SELECT (config.fastload: the ORM compiled
-    this query slower than PostgreSQL answered it)."""
+    NotFound when the project has no such case. A child case's parent is locked first (a
+    child's change reports to its parent in the same transaction). The lock itself is one
+    SELECT (config.fastload: the ORM compiled this query slower than PostgreSQL answered it)."""
+    parent_id = (
+        WorkflowRuntime.objects.filter(project=project.pk, pk=runtime_id).values_list("parent_runtime_id", flat=True).first()
+    )
+    if parent_id is not None:
+        get_with_related(WorkflowRuntime, related=(), filters={"pk": parent_id}, lock=True)
     runtime = get_with_related(
         WorkflowRuntime,
         related=RELATED,
@@ -33,14 +39,18 @@ def case_lock(*, project, runtime_id) -> WorkflowRuntime:
 def case_lock_any_project(*, runtime_id) -> WorkflowRuntime | None:
     """The same lock for the task worker, which acts for the case's own project (read from the
     case itself); None when the case is gone."""
+    parent_id = WorkflowRuntime.objects.filter(pk=runtime_id).values_list("parent_runtime_id", flat=True).first()
+    if parent_id is not None:
+        get_with_related(WorkflowRuntime, related=(), filters={"pk": parent_id}, lock=True)
     return get_with_related(WorkflowRuntime, related=RELATED, filters={"pk": runtime_id}, lock=True)
 
 
 def lock_order(runtimes) -> list:
     """Parents before children, then primary keys (as strings, as the database compares UUIDs
     the same way on every backend)."""
+
     def depth(runtime) -> int:
-        return 1 if getattr(runtime, "parent_runtime_id", None) else 0
+        return 1 if runtime.parent_runtime_id else 0
 
     return sorted(runtimes, key=lambda runtime: (depth(runtime), str(runtime.pk)))
 
@@ -51,8 +61,11 @@ def cases_lock(*, project, runtime_ids, related=RELATED) -> dict:
     the database cannot lock them in the order it happens to scan them."""
     ids = sorted({str(runtime_id) for runtime_id in runtime_ids})
     located = list(
-        WorkflowRuntime.objects.filter(project=project, pk__in=ids).only("pk", *_parent_field()).order_by("pk")
+        WorkflowRuntime.objects.filter(project=project, pk__in=ids).only("pk", "parent_runtime_id").order_by("pk")
     )
+    parents = sorted({str(runtime.parent_runtime_id) for runtime in located if runtime.parent_runtime_id} - set(ids))
+    for parent_id in parents:  # a child's parent first, even when it is not one of the cases asked for
+        get_with_related(WorkflowRuntime, related=(), filters={"pk": parent_id}, lock=True)
     locked = {}
     for runtime in lock_order(located):
         row = get_with_related(WorkflowRuntime, related=related, filters={"project": project.pk, "pk": runtime.pk}, lock=True)
@@ -71,8 +84,3 @@ def open_case_lock(*, entity, definition_id):
         .order_by("-created_at")
         .first()
     )
-
-
-def _parent_field() -> tuple[str, ...]:
-    names = {field.name for field in WorkflowRuntime._meta.concrete_fields}
-    return ("parent_runtime",) if "parent_runtime" in names else ()

@@ -144,6 +144,10 @@ class WorkflowRuntime(models.Model):
         WorkflowDefinitionVersion, on_delete=models.PROTECT, related_name="runtimes"
     )
     entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="runtimes")
+    # Set on a case started by a parent's child plugin (SPEC section 12).
+    parent_runtime = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", editable=False
+    )
     # The entity's kind (never changes for an entity), copied here so that queues filter,
     # count and sort cases on one table's indexes instead of joining every entity.
     entity_kind = models.CharField(max_length=16, choices=EntityKind.choices, blank=True, default="", editable=False)
@@ -306,6 +310,8 @@ class HistoryKind(models.TextChoices):
     PLUGIN_REQUEUED = "plugin.requeued", "Plugin queued again"
     HOOK = "workflow.hook", "Vendor callback (hook)"
     DOCUMENT_DECIDED = "document.decided", "Document decision"
+    CHILDREN_STARTED = "children.started", "Child cases started"
+    CHILD_CHANGED = "child.changed", "A child case changed"
 
 
 class HistoryEventQuerySet(models.QuerySet):

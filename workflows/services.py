@@ -367,10 +367,13 @@ def workflow_start(
     version: int | None = None,
     actor: Actor,
     update_open_case: bool = True,
+    parent: WorkflowRuntime | None = None,
 ) -> StartResult:
     """`POST /workflows/run` (SPEC section 4, steps 1-3) for the API and the pages alike.
     With `update_open_case` off (a person adding a case by hand), an entity's open case is
-    not overwritten: OpenCaseExists is raised instead."""
+    not overwritten: OpenCaseExists is raised instead. With `parent` (a child plugin, SPEC
+    section 12) a new case is always started, recorded as the parent's child: a person who is a
+    UBO of two companies gets two cases."""
     _require_can_act(actor, project)
     definition_version = definition_version_resolve(project=project, key=workflow_id, version=version)
     if run_input_errors(context=context, config=config, context_schema=None, project=project):
@@ -385,7 +388,7 @@ def workflow_start(
 
     # A brand-new entity cannot have an active runtime yet: no need to look.
     existing = None
-    if not entity_created and not run_config.get("allowMultipleActiveWorkflows"):
+    if not entity_created and parent is None and not run_config.get("allowMultipleActiveWorkflows"):
         existing = locking.open_case_lock(entity=entity, definition_id=definition_version.definition_id)
     # A case stays on the version it started on, its states and its schema; the upsert above
     # is undone with the transaction when the context does not fit.
@@ -425,6 +428,7 @@ def workflow_start(
         created_by_user=actor.user,
         created_by_api_key=actor.api_key,
         created_by_label=actor.label,
+        parent_runtime=parent,
     )
     runtime.definition_version = definition_version
     _apply_step(runtime, step)
@@ -494,6 +498,7 @@ def _workflow_rerun(project, runtime, machine, context, config, actor, definitio
     if entered:
         plugin_runs_queue(runtime)
     file_fetches_queue(runtime)
+    _report_to_parent(runtime, actor)
     return StartResult(runtime=runtime, created=False, definition_key=definition_key, history=history)
 
 
@@ -568,6 +573,7 @@ def _mark_failed_locked(runtime: WorkflowRuntime, *, event_name: str, error, act
         payload={"error": str(error)},
     ).save()
     webhook_deliveries_create(project=runtime.project, runtime=runtime, events=events, definition_key=runtime.definition.key)
+    _report_to_parent(runtime, actor)
 
 
 def system_event_send(*, project: Project, runtime: WorkflowRuntime, name: str, payload=None, actor: Actor) -> EventResult:
@@ -618,10 +624,13 @@ def context_replace(
     webhook_deliveries_create(project=project, runtime=runtime, events=events, definition_key=runtime.definition.key)
     if entered:
         plugin_runs_queue(runtime)
+    _report_to_parent(runtime, actor)
     return EventResult(runtime=runtime, history=history)
 
 
-def context_write(*, project: Project, runtime: WorkflowRuntime, context: dict, actor: Actor, kind: HistoryKind, payload: dict) -> HistoryEvent:
+def context_write(
+    *, project: Project, runtime: WorkflowRuntime, context: dict, actor: Actor, kind: HistoryKind, payload: dict, webhook_event: str = WebhookEvent.CONTEXT_CHANGED
+) -> HistoryEvent:
     """Replaces the context of a locked, open case for the system (a plugin's persisted
     response, a hook's result), with one history row (`payload` plus the previous context)
     and the context-changed webhook, in the caller's transaction. The caller has checked the
@@ -629,7 +638,7 @@ def context_write(*, project: Project, runtime: WorkflowRuntime, context: dict, 
     previous = runtime.context
     changed = context != previous
     runtime.context = context
-    events = webhook_events_number(runtime, [WebhookEvent.CONTEXT_CHANGED] if changed else [])
+    events = webhook_events_number(runtime, [webhook_event] if changed else [])
     runtime.save()
     row = _history(
         runtime,
@@ -641,6 +650,7 @@ def context_write(*, project: Project, runtime: WorkflowRuntime, context: dict, 
     )
     row.save()
     webhook_deliveries_create(project=project, runtime=runtime, events=events, definition_key=runtime.definition.key)
+    _report_to_parent(runtime, actor)
     return row
 
 
@@ -751,7 +761,16 @@ def event_apply(*, project, runtime, machine, name, payload, actor, before=(), p
     webhook_deliveries_create(project=project, runtime=runtime, events=events, definition_key=runtime.definition.key)
     if entered:
         plugin_runs_queue(runtime)
+    _report_to_parent(runtime, actor)
     return EventResult(runtime=runtime, history=history)
+
+
+def _report_to_parent(runtime: WorkflowRuntime, actor: Actor) -> None:
+    """A child's change goes to its parent in the same transaction (SPEC section 12)."""
+    if runtime.parent_runtime_id:
+        from automation.children import child_report  # automation builds on these services
+
+        child_report(runtime, Actor(system_label=f"child case {runtime.pk}") if actor.user is None and actor.api_key is None else actor)
 
 
 # --- case work -----------------------------------------------------------------------------

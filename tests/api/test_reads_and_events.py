@@ -192,7 +192,7 @@ def test_list_uses_the_same_number_of_queries_whatever_the_page_size(api, django
 
 def test_definitions_list_and_detail_with_versions(api):
     body = api.get("/api/v1/external/workflow-definitions").json()
-    assert [d["id"] for d in body["data"]] == ["individual_kyc_demo", "kyb_automated_checks_demo", "kyc_document_review_demo", "till_basic_kyb_demo"]
+    assert [d["id"] for d in body["data"]] == ["individual_kyc_demo", "kyb_automated_checks_demo", "kyb_ubo_demo", "kyc_document_review_demo", "kyc_ubo_demo", "till_basic_kyb_demo"]
     detail = api.get("/api/v1/external/workflow-definitions/till_basic_kyb_demo").json()
     assert detail["latestVersion"] == 1
     assert detail["versions"][0]["definition"]["initial"] == "manual_review"
@@ -291,7 +291,8 @@ def statements(queries) -> list[str]:
 
 def test_a_run_and_an_event_cost_one_statement_per_row_they_read_or_write(api):
     """run: the key, the version, the entity (upsert), the runtime, its history row; event: the
-    key, the locked runtime with everything the answer shows, its update, its history row."""
+    key, the case's parent (a child's parent is locked first), the locked runtime with
+    everything the answer shows, its update, its history row."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -301,7 +302,7 @@ def test_a_run_and_an_event_cost_one_statement_per_row_they_read_or_write(api):
     with CaptureQueriesContext(connection) as event_queries:
         assert event(api, runtime_id, "revision").status_code == 200
     assert statements(run_queries.captured_queries) == ["SELECT", "SELECT", "INSERT", "INSERT", "INSERT"]
-    assert statements(event_queries.captured_queries) == ["SELECT", "SELECT", "UPDATE", "INSERT"]
+    assert statements(event_queries.captured_queries) == ["SELECT", "SELECT", "SELECT", "UPDATE", "INSERT"]
     assert HistoryEvent.objects.filter(runtime_id=runtime_id).count() == 2  # created, the transition
 
 

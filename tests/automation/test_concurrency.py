@@ -78,3 +78,32 @@ def test_an_outcome_racing_an_event_is_either_applied_or_stale_never_both(api, d
         assert run.status == PluginRunStatus.STALE and errors == []
         assert "pluginsOutput" not in runtime.context
     assert HistoryEvent.objects.filter(runtime_id=runtime_id, kind="workflow.transition", to_state="review").count() == 1
+
+
+def test_concurrent_events_on_a_parent_and_its_two_children_neither_deadlock_nor_lose_an_update(demo_project):
+    from django.db import transaction
+
+    from workflows.services import definition_save, workflow_send_event, workflow_start
+
+    from .test_children import CALLBACKS, CHILD, EXTENSIONS, PARENT, children_of, start_parent
+    from .conftest import run_worker
+
+    definition_save(project=demo_project, key="ubo_kyc", statechart=CHILD)
+    definition_save(project=demo_project, key="kyb_with_ubos", statechart=PARENT, extensions=EXTENSIONS, config=CALLBACKS)
+    parent = start_parent(demo_project)
+    run_worker()
+    first, second = children_of(parent)
+
+    def write(i):
+        if i == 0:
+            for n in range(5):
+                workflow_send_event(project=demo_project, runtime_id=parent.pk, name="DEEP_MERGE_CONTEXT", payload={"newContext": {"notes": {f"n{n}": n}}}, actor=Actor())
+        else:
+            child = (first, second)[i - 1]
+            workflow_send_event(project=demo_project, runtime_id=child.pk, name="approve", payload={}, actor=Actor())
+
+    assert run_in_threads(write, count=3) == []
+    parent = WorkflowRuntime.objects.get(pk=parent.pk)
+    assert parent.state == "manual_review"
+    assert set(parent.context["notes"]) == {f"n{n}" for n in range(5)}
+    assert {entry["state"] for entry in parent.context["childWorkflows"]["ubo_kyc"].values()} == {"approved"}

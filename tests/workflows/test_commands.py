@@ -263,10 +263,10 @@ def test_load_demo_creates_the_default_project_definitions_and_queues(db, settin
     run("load_demo")
     project = Project.objects.get(slug="default")
     keys = set(project.definitions.values_list("key", flat=True))
-    assert keys == {"till_basic_kyb_demo", "individual_kyc_demo", "kyb_automated_checks_demo", "kyc_document_review_demo"}
+    assert keys == {"till_basic_kyb_demo", "individual_kyc_demo", "kyb_automated_checks_demo", "kyc_document_review_demo", "kyb_ubo_demo", "kyc_ubo_demo"}
     assert set(WorkflowDefinitionVersion.objects.values_list("version", flat=True)) == {1}
     queues = {q.name: q for q in Queue.objects.filter(project=project)}
-    assert set(queues) == {"Businesses Onboarding", "Individuals KYC", "Automated business checks", "Document review"}
+    assert set(queues) == {"Businesses Onboarding", "Individuals KYC", "Automated business checks", "Document review", "Businesses with UBOs", "UBO checks"}
     assert [d.key for d in queues["Automated business checks"].definitions.all()] == ["kyb_automated_checks_demo"]
     assert [d.key for d in queues["Businesses Onboarding"].definitions.all()] == ["till_basic_kyb_demo"]
     assert [d.key for d in queues["Individuals KYC"].definitions.all()] == ["individual_kyc_demo"]

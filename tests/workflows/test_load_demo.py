@@ -256,7 +256,7 @@ def test_the_demo_starts_cases_in_every_state_an_operator_meets_once(db, setting
     settings.DEBUG = True
     out = io.StringIO()
     call_command("load_demo", stdout=out)
-    assert "Demo cases: 14 started" in out.getvalue()
+    assert "Demo cases: 15 started" in out.getvalue()
     outcomes = sorted(WorkflowRuntime.objects.values_list("state", flat=True))
     assert outcomes.count("manual_review") == 5
     assert {"approved", "rejected", "revision"} <= set(outcomes)
@@ -265,8 +265,10 @@ def test_the_demo_starts_cases_in_every_state_an_operator_meets_once(db, setting
     assert PluginRun.objects.filter(plugin_name="registry", status=PluginRunStatus.QUEUED).count() == 3
     # Two people with a passport (PNG) and a utility bill (PDF) each, stored as files.
     assert outcomes.count("document_review") == 2
+    # The business with two UBOs waits for the worker to start their KYC cases.
+    assert outcomes.count("starting_ubo_checks") == 1
     assert sorted(StoredFile.objects.values_list("mime_type", flat=True)) == ["application/pdf"] * 2 + ["image/png"] * 2
     out = io.StringIO()
     call_command("load_demo", stdout=out)
     assert "Demo cases: kept" in out.getvalue()
-    assert WorkflowRuntime.objects.count() == 14
+    assert WorkflowRuntime.objects.count() == 15

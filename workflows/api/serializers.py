@@ -142,6 +142,12 @@ class RuntimeSerializer(serializers.Serializer):
 
 class RuntimeDetailSerializer(RuntimeSerializer):
     nextEvents = serializers.SerializerMethodField()
+    parentWorkflowRuntimeId = serializers.UUIDField(source="parent_runtime_id", allow_null=True)
+    childWorkflows = serializers.SerializerMethodField()
+
+    def get_childWorkflows(self, runtime) -> dict:
+        """`context.childWorkflows`: {childDefinitionKey: {childRuntimeId: {entityId, status, state, tags, result?}}}."""
+        return _children(runtime.context)
 
     def get_nextEvents(self, runtime) -> list[str]:
         from workflows.services import machine_for
@@ -189,7 +195,14 @@ def runtime_detail(runtime) -> dict:
         "updatedAt": _datetime(runtime.updated_at),
         "resolvedAt": _datetime(runtime.resolved_at),
         "nextEvents": machine_for(runtime.definition_version).next_events(runtime.state) if runtime.status == "active" else [],
+        "parentWorkflowRuntimeId": str(runtime.parent_runtime_id) if runtime.parent_runtime_id else None,
+        "childWorkflows": _children(runtime.context),
     }
+
+
+def _children(context) -> dict:
+    children = context.get("childWorkflows") if isinstance(context, dict) else None
+    return children if isinstance(children, dict) else {}
 
 
 class HistoryEventSerializer(serializers.Serializer):

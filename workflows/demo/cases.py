@@ -8,6 +8,14 @@ INDIVIDUAL = "individual_kyc_demo"
 AUTOMATED = "kyb_automated_checks_demo"
 # Decided per document: the case moves by itself once its documents are decided.
 DOCUMENTS = "kyc_document_review_demo"
+# Starts a KYC case per UBO once the worker is up; approving them all moves it to manual review.
+WITH_UBOS = "kyb_ubo_demo"
+
+
+def _business_with_ubos(entity_id, company, country, registration, ubos):
+    context = _business(entity_id, company, country, registration, ubos[0]["firstName"], ubos[0]["lastName"], ubos[0]["email"])
+    context["entity"]["data"]["additionalInfo"]["ubos"] = ubos
+    return context
 
 
 def _with_documents(entity_id, first, last, email, country, number, address):
@@ -65,6 +73,17 @@ DEMO_CASES = [
     (AUTOMATED, _business("demo-auto-3", "Obsidian Maritime SA", "PA", "1554321", "Rafael", "Ortiz", "rafael@obsidian-maritime.example"), []),
     (DOCUMENTS, _with_documents("demo-doc-1", "Grace", "Hopper", "grace@example.com", "US", "P4471203", "12 Harbour Row, Arlington"), []),
     (DOCUMENTS, _with_documents("demo-doc-2", "Alan", "Turing", "alan@example.com", "GB", "P9033817", "3 Bletchley Lane, Milton Keynes"), []),
+    (
+        WITH_UBOS,
+        _business_with_ubos(
+            "demo-ubo-biz-1", "Meridian Shipping Ltd", "GB", "08123456",
+            [
+                {"id": "demo-ubo-1", "firstName": "Helen", "lastName": "Park", "email": "helen@meridian.example", "ownership": 55},
+                {"id": "demo-ubo-2", "firstName": "Omar", "lastName": "Haddad", "email": "omar@meridian.example", "ownership": 45},
+            ],
+        ),
+        [],
+    ),
     (INDIVIDUAL, _individual("demo-person-1", "Ada", "Lovelace", "ada@example.com"), []),
     (INDIVIDUAL, _individual("demo-person-2", "Kwame", "Mensah", "kwame@example.com"), []),
     (INDIVIDUAL, _individual("demo-person-3", "Sofia", "Rossi", "sofia@example.com"), [("approve", {})]),

@@ -1,9 +1,8 @@
 """Plugin declarations in a version's `extensions` (SPEC sections 10 and 12): every problem,
 with its path (`extensions.apiPlugins[0].stateNames[1]`). Pure: no Django, no I/O.
 
-What is checked here is the declaration only. Running the plugins is built elsewhere; child
-plugins and the `ENTITIES_UPDATE` handler do not run yet, so a definition using them is refused
-with a message that says so (see CHILD_PLUGINS_RUN and DISPATCH_EVENT_HANDLERS).
+What is checked here is the declaration only; the automation app runs them. A handler or kind
+that does not run is refused with a message that says so (CHILD_PLUGINS_RUN, DISPATCH_EVENT_HANDLERS).
 """
 
 from __future__ import annotations
@@ -44,16 +43,12 @@ class DispatchHandler:
 DISPATCH_EVENT_HANDLERS: dict[str, DispatchHandler] = {
     "ENTITIES_UPDATE": DispatchHandler(
         description="creates or updates the individuals in payload.ubos / payload.directors and links them to the case's business",
-        runs=False,
-        not_running_message=(
-            "The ENTITIES_UPDATE handler does not run yet (it comes with child cases): "
-            "a definition using it cannot be saved until then."
-        ),
+        runs=True,
     ),
 }
 
 # Child plugins start child cases (SPEC section 12), which are not built yet.
-CHILD_PLUGINS_RUN = False
+CHILD_PLUGINS_RUN = True
 CHILD_PLUGINS_MESSAGE = (
     "Child workflow plugins do not run yet (child cases are not built): "
     "a definition with childWorkflowPlugins cannot be saved until then."
