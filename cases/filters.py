@@ -38,6 +38,9 @@ class CaseFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(field_name="state", label="State", empty_label="Any state")
     assignee = django_filters.ChoiceFilter(method="filter_assignee", label="Assignee", empty_label="Anyone")
     definition = django_filters.ChoiceFilter(field_name="definition__key", label="Workflow", empty_label="All workflows")
+    part_of_parent = django_filters.ChoiceFilter(
+        method="filter_part_of_parent", label="Part of a parent case", empty_label="Any", choices=(("yes", "Yes"), ("no", "No"))
+    )
     # Compared with midnight timestamps (in the current time zone), not `__date`: a function of
     # the column cannot use its index.
     created_after = django_filters.DateFilter(
@@ -61,6 +64,13 @@ class CaseFilter(django_filters.FilterSet):
         ),
         label="Sort by",
     )
+
+    def filter_part_of_parent(self, queryset, name, value):
+        if value == "yes":
+            return queryset.filter(parent_runtime__isnull=False)
+        if value == "no":
+            return queryset.filter(parent_runtime__isnull=True)
+        return queryset
 
     def __init__(self, data=None, *args, queue, user, states, members, definitions, **kwargs):
         self.queue, self.user = queue, user

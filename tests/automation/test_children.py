@@ -218,3 +218,28 @@ def test_the_api_shows_the_family(family, api):
     body = api.get(f"/api/v1/external/workflows/{parent.pk}").json()
     assert set(body["childWorkflows"]["ubo_kyc"]) == {str(child.pk) for child in children_of(parent)}
     assert api.get(f"/api/v1/external/workflows/{first.pk}").json()["parentWorkflowRuntimeId"] == str(parent.pk)
+
+
+def test_the_api_lists_a_parents_children_by_filter(family, api):
+    parent = start_parent(family)
+    run_worker()
+    body = api.get("/api/v1/external/workflows", {"parentWorkflowRuntimeId": str(parent.pk)}).json()
+    assert {row["id"] for row in body["data"]} == {str(child.pk) for child in children_of(parent)}
+
+
+def test_the_queue_filters_cases_that_are_part_of_a_parent(family):
+    from cases.models import Queue
+
+    parent = start_parent(family)
+    run_worker()
+    lone = workflow_start(
+        project=family, workflow_id="ubo_kyc", context={"entity": {"type": "individual", "id": "lone", "data": {"firstName": "Lo", "lastName": "Ne"}}}, actor=Actor()
+    ).runtime
+    queue = Queue.objects.create(project=family, name="UBO KYC", slug="ubo-kyc", entity_kind="individual")
+    queue.definitions.add(lone.definition)
+    client = operator_client(family)
+    children_html = client.get("/queues/ubo-kyc/", {"part_of_parent": "yes"}).content.decode()
+    alone_html = client.get("/queues/ubo-kyc/", {"part_of_parent": "no"}).content.decode()
+    first, _ = children_of(parent)
+    assert f"/cases/{first.pk}/" in children_html and f"/cases/{lone.pk}/" not in children_html
+    assert f"/cases/{lone.pk}/" in alone_html and f"/cases/{first.pk}/" not in alone_html

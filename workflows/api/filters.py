@@ -31,6 +31,7 @@ class RuntimeFilter(django_filters.FilterSet):
     state = django_filters.CharFilter(max_length=200)
     workflowDefinitionId = django_filters.CharFilter(field_name="definition__key", max_length=100, label="Definition key")
     entityId = django_filters.CharFilter(method="filter_entity_id", max_length=255, label="Entity correlation id")
+    parentWorkflowRuntimeId = django_filters.UUIDFilter(field_name="parent_runtime_id", label="Parent workflow runtime id")
     createdAfter = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     createdBefore = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     orderBy = StableOrderingFilter(
