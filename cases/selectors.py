@@ -181,7 +181,15 @@ def case_family(*, runtime) -> dict:
     return {
         "parent": parent,
         "children": [
-            {"case": child, "ownership": (child.entity.data or {}).get("ownership") if isinstance(child.entity.data, dict) else None}
+            {"case": child, "ownership": _ownership_in(child.context)}
             for child in children
         ],
     }
+
+
+def _ownership_in(context):
+    """A child's ownership as its own case holds it: the person entity is shared by every
+    company the person owns a part of, so its record holds whichever run came last."""
+    entity = context.get("entity") if isinstance(context, dict) else None
+    data = entity.get("data") if isinstance(entity, dict) else None
+    return data.get("ownership") if isinstance(data, dict) else None

@@ -770,7 +770,8 @@ def _report_to_parent(runtime: WorkflowRuntime, actor: Actor) -> None:
     if runtime.parent_runtime_id:
         from automation.children import child_report  # automation builds on these services
 
-        child_report(runtime, Actor(system_label=f"child case {runtime.pk}") if actor.user is None and actor.api_key is None else actor)
+        # The parent hears it from the child (SPEC 12), whoever changed the child.
+        child_report(runtime, Actor(system_label=f"child case {runtime.pk}"))
 
 
 # --- case work -----------------------------------------------------------------------------

@@ -243,3 +243,21 @@ def test_the_queue_filters_cases_that_are_part_of_a_parent(family):
     first, _ = children_of(parent)
     assert f"/cases/{first.pk}/" in children_html and f"/cases/{lone.pk}/" not in children_html
     assert f"/cases/{lone.pk}/" in alone_html and f"/cases/{first.pk}/" not in alone_html
+
+
+def test_the_parent_page_shows_each_childs_ownership_of_this_company(family):
+    shared = {"id": "ubo-shared", "firstName": "Zoe", "lastName": "Zed"}
+    first = start_parent(family, "biz-x", [{**shared, "ownership": 10}])
+    start_parent(family, "biz-y", [{**shared, "ownership": 90}])
+    run_worker()
+    html = operator_client(family).get(f"/cases/{first.pk}/").content.decode()
+    assert "10%" in html and "90%" not in html
+
+
+def test_a_parent_hears_of_a_childs_change_from_the_child(family, api):
+    parent = start_parent(family)
+    run_worker()
+    first, second = children_of(parent)
+    api.post(f"/api/v1/external/workflows/{first.pk}/event", {"name": "approve"})
+    row = HistoryEvent.objects.filter(runtime=parent, kind=HistoryKind.CHILD_CHANGED).latest("created_at")
+    assert row.actor_label == f"child case {first.pk}"
