@@ -9,6 +9,7 @@ urlpatterns = [
     path("projects/switch/", views.project_switch, name="project-switch"),
     path("queues/<slug:slug>/", views.queue_detail, name="queue"),
     path("queues/<slug:slug>/new/", views.case_create, name="case-create"),
+    path("queues/<slug:slug>/export.csv", views.queue_export, name="queue-export"),
     path("cases/<uuid:runtime_id>/", case_views.case_detail, name="case"),
     path("cases/<uuid:runtime_id>/event/", case_views.case_event, name="case-event"),
     path("cases/<uuid:runtime_id>/assign/", case_views.case_assign_view, name="case-assign"),

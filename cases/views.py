@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -16,6 +16,7 @@ from workflows.services import workflow_start
 
 from . import selectors
 from .current import current_project, switch_project
+from .export import export_rows
 from .filters import CaseFilter
 from .pagination import CappedPaginator, page_rows
 from .manual import (
@@ -67,9 +68,8 @@ def _page_number(value) -> int:
         return 1
 
 
-@login_required
-def queue_detail(request, slug):
-    current, queue = _queue_or_404(request, slug)
+def _queue_filter(request, current, queue):
+    """The queue's filter over its cases, as the request asks: the page and its export share it."""
     definitions = list(queue.definitions.all())
     versions = selectors.latest_versions(definitions)
     states = sorted({s for v in versions.values() for s in (v.statechart.get("states") or {})})
@@ -82,6 +82,25 @@ def queue_detail(request, slug):
         members=selectors.project_members(project=current.project),
         definitions=definitions,
     )
+    return case_filter, definitions, versions
+
+
+@login_required
+def queue_export(request, slug):
+    """The queue's filtered list as CSV, streamed, with the page's filters, sort and scoping."""
+    current, queue = _queue_or_404(request, slug)
+    case_filter, _, _ = _queue_filter(request, current, queue)
+    rows = export_rows(case_filter.qs)
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{queue.slug}-cases.csv"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def queue_detail(request, slug):
+    current, queue = _queue_or_404(request, slug)
+    case_filter, definitions, versions = _queue_filter(request, current, queue)
     # Invalid filter values are already left out (and reported) by the filter, so the count
     # and the rows both come from this one queryset.
     wanted = _page_number(request.GET.get("page"))
