@@ -72,22 +72,16 @@ def document_slots(version) -> list[dict]:
 def upload_problems(slots: list[dict], files) -> dict:
     """slot name -> why its file cannot be stored, for every file of the form at once (the run
     would stop at the first)."""
-    from django.conf import settings
-
-    from documents.content import ContentRefused, check
+    from documents.services import file_problem
 
     problems = {}
     for slot in slots:
         upload = files.get(slot["name"])
-        if upload is None:
-            continue
-        if upload.size > settings.DOCUMENT_MAX_BYTES:
-            problems[slot["name"]] = f"The file is larger than {settings.DOCUMENT_MAX_BYTES} bytes."
-            continue
-        try:
-            check(b"".join(upload.chunks()), max_pixels=settings.DOCUMENT_MAX_PIXELS)
-        except ContentRefused as refused:
-            problems[slot["name"]] = refused.message
+        problem = file_problem(upload) if upload is not None else None
+        if problem:
+            problems[slot["name"]] = problem
+        if upload is not None:
+            upload.seek(0)  # read again when the form is sent on
     return problems
 
 

@@ -48,7 +48,7 @@ def _page_problems(project, documents: list) -> list[FieldError]:
     case would show (and let people decide on) a page nobody can see."""
     from outbound.targets import url_shape_problem
 
-    from .models import StoredFile
+    from .selectors import stored_files_in
 
     problems, wanted = [], {}
     for index, document in enumerate(documents):
@@ -68,9 +68,9 @@ def _page_problems(project, documents: list) -> list[FieldError]:
                 if problem:
                     problems.append(FieldError(f"{path}.uri", f"{problem} (pages are fetched from http and https URLs only)"))
     if wanted:
-        known = set(StoredFile.objects.filter(project=project, pk__in=list(wanted)).values_list("pk", flat=True))
+        known = stored_files_in(project=project, file_ids=wanted)
         for file_id, paths in wanted.items():
-            if file_id not in known:
+            if str(file_id) not in known:
                 problems += [FieldError(f"{path}.ballerineFileId", "No file of this project has this id (upload it with POST /storage first).") for path in paths]
     return problems
 

@@ -2,13 +2,12 @@
 context with its pages resolved to stored files in one query, whatever the number of
 documents, and the reasons an operator may pick."""
 
-import uuid
-
 from django.urls import reverse
 
 from workflows import decisions
 
 from .decisions import REASON_FIELDS, document_label
+from .selectors import stored_files_in
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp"}
 
@@ -20,20 +19,6 @@ def _file_ids(documents) -> set[str]:
         for page in document.get("pages") or []
         if isinstance(page, dict) and page.get("ballerineFileId")
     }
-
-
-def _stored_files(project, ids: set[str]) -> dict:
-    from .models import StoredFile  # the documents app's own model
-
-    valid = []
-    for value in ids:
-        try:
-            valid.append(uuid.UUID(value))
-        except ValueError:
-            continue  # not an id of ours: shown as missing
-    if not valid:
-        return {}
-    return {str(stored.pk): stored for stored in StoredFile.objects.filter(project=project, pk__in=valid)}
 
 
 def _fetches(runtime, documents) -> dict:
@@ -79,7 +64,7 @@ def document_cards(*, runtime) -> list[dict]:
     """One card per document of the case's context, its pages with the stored file of each."""
     documents = runtime.context.get("documents") if isinstance(runtime.context, dict) else None
     documents = [document for document in documents or [] if isinstance(document, dict)]
-    stored_files = _stored_files(runtime.project_id, _file_ids(documents))
+    stored_files = stored_files_in(project=runtime.project_id, file_ids=_file_ids(documents))
     fetches = _fetches(runtime, documents)
     config = runtime.definition_version.config
     actions = [

@@ -1,5 +1,7 @@
 """Reads of stored files, always within a project: a file of another project does not exist."""
 
+import uuid
+
 from projects.models import Membership, Project
 from workflows.errors import NotFound
 
@@ -31,3 +33,17 @@ def stored_file_for_member(*, user, file_id) -> StoredFile | None:
         return None
     member_of = Membership.objects.filter(user=user).values("project_id")
     return StoredFile.objects.filter(pk=file_id, project_id__in=member_of).first()
+
+
+def stored_files_in(*, project, file_ids) -> dict:
+    """str(id) -> the project's file, for the ids that are its files (one query; ids that are
+    not UUIDs are left out)."""
+    valid = set()
+    for value in file_ids:
+        try:
+            valid.add(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    if not valid:
+        return {}
+    return {str(stored.pk): stored for stored in StoredFile.objects.filter(project=project, pk__in=valid)}

@@ -95,6 +95,19 @@ def received(content, limit: int):
             yield Received(data, File(copy), size, digest.hexdigest())
 
 
+def file_problem(content) -> str | None:
+    """Why `content` (bytes or a binary file-like) would be refused by file_store, or None;
+    nothing is stored. For a form with several files, to name every refused one at once."""
+    try:
+        with received(content, settings.DOCUMENT_MAX_BYTES) as upload:
+            checks.check(upload.data, max_pixels=settings.DOCUMENT_MAX_PIXELS)
+    except FileRefused as refused:
+        return refused.reason
+    except checks.ContentRefused as refusal:
+        return refusal.message
+    return None
+
+
 def file_store(*, project: Project, content, file_name: str, created_by_label: str = "") -> StoredFile:
     """Stores `content` (bytes or a binary file-like) as a file of `project`.
 

@@ -242,15 +242,22 @@ class _Checker:
                 self._transformers(plugin["transformers"], f"{path}.transformers", helpers_only=True)
             self._states_and_actions(plugin, path, required=True)
 
-    def _child_plugin(self, plugin, path: str, actions_of_iteratives: set) -> None:
+    def _one_kind(self, plugin, path: str, kind: str, keys, what: str) -> bool:
+        """The checks every declaration of a single-kind list shares; False when the rest
+        cannot be checked."""
         if not self._object(plugin, path):
-            return
-        kind = plugin.get("pluginKind", "child")
-        if kind != "child":
-            self.add(f"{path}.pluginKind", f"Unknown plugin kind {kind!r}: a child workflow plugin is of kind 'child'.")
-            return
-        self._unknown_keys(plugin, CHILD_KEYS, path, "a child workflow plugin")
+            return False
+        given = plugin.get("pluginKind", kind)
+        if given != kind:
+            self.add(f"{path}.pluginKind", f"Unknown plugin kind {given!r}: {what} is of kind '{kind}'.")
+            return False
+        self._unknown_keys(plugin, keys, path, what)
         self._display_name(plugin, path)
+        return True
+
+    def _child_plugin(self, plugin, path: str, actions_of_iteratives: set) -> None:
+        if not self._one_kind(plugin, path, "child", CHILD_KEYS, "a child workflow plugin"):
+            return
         definition_id = plugin.get("definitionId")
         if not isinstance(definition_id, str) or not definition_id.strip():
             self.add(f"{path}.definitionId", "This field is required (the key of a definition of the project).")
@@ -264,14 +271,8 @@ class _Checker:
             self.add(path, CHILD_PLUGINS_MESSAGE)
 
     def _dispatch_plugin(self, plugin, path: str) -> None:
-        if not self._object(plugin, path):
+        if not self._one_kind(plugin, path, "dispatch-event", DISPATCH_KEYS, "a dispatch event plugin"):
             return
-        kind = plugin.get("pluginKind", "dispatch-event")
-        if kind != "dispatch-event":
-            self.add(f"{path}.pluginKind", f"Unknown plugin kind {kind!r}: a dispatch event plugin is of kind 'dispatch-event'.")
-            return
-        self._unknown_keys(plugin, DISPATCH_KEYS, path, "a dispatch event plugin")
-        self._display_name(plugin, path)
         event_name = plugin.get("eventName")
         if not isinstance(event_name, str) or not event_name:
             self.add(f"{path}.eventName", f"This field is required: one of the registered handlers {_words(DISPATCH_EVENT_HANDLERS)}.")
