@@ -187,6 +187,9 @@ class WorkflowRuntime(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # When the case is due: created_at + the definition version's `config.slaHours`, stored at
+    # creation (NULL without slaHours). The queues sort and filter on it ("overdue").
+    due_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The number of the last webhook event of this case: each event gets the next one, in the
     # transaction of its change, so receivers can order what they are sent.
     event_sequence = models.PositiveIntegerField(default=0, editable=False)
