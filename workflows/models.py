@@ -315,6 +315,8 @@ class HistoryKind(models.TextChoices):
     DOCUMENT_DECIDED = "document.decided", "Document decision"
     CHILDREN_STARTED = "children.started", "Child cases started"
     CHILD_CHANGED = "child.changed", "A child case changed"
+    ENTITY_CORRECTED = "entity.corrected", "Entity data corrected"
+    VERSION_MOVED = "workflow.version_moved", "Moved to a newer version"
 
 
 class HistoryEventQuerySet(models.QuerySet):
