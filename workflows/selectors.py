@@ -66,3 +66,12 @@ def definition_get(*, project: Project, key: str) -> WorkflowDefinition:
     if definition is None:
         raise NotFound(f"Workflow definition '{key}' not found.")
     return definition
+
+
+def definition_versions_newer(*, runtime: WorkflowRuntime) -> list[WorkflowDefinitionVersion]:
+    """The versions of the case's definition newer than the one it is on, newest first."""
+    return list(
+        WorkflowDefinitionVersion.objects.filter(
+            definition_id=runtime.definition_id, version__gt=runtime.definition_version.version
+        ).order_by("-version")
+    )

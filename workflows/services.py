@@ -342,6 +342,9 @@ def _require_can_act(actor: Actor, project: Project) -> str | None:
 
 
 require_can_act = _require_can_act
+# For the other writers of cases in this app (workflows.maintenance).
+transition_rows = _transition_rows
+entity_outcome_record = _record_entity_outcome
 
 
 def history_write(*, runtime: WorkflowRuntime, actor: Actor, kind: HistoryKind, payload: dict, event_name: str = "") -> HistoryEvent:
@@ -843,3 +846,4 @@ def case_add_note(*, project: Project, runtime_id, text: str, actor: Actor, expe
 
 
 require_open = _require_open
+parent_report = _report_to_parent
