@@ -21,6 +21,7 @@ from workflows.four_eyes import decision_confirm, decision_return
 from workflows.json_values import json_parse
 from workflows.models import ApprovalState, RuntimeStatus
 from workflows.services import case_add_note, case_assign, machine_for, workflow_send_event
+from workflows.selectors import definition_versions_newer
 
 from . import selectors
 from .current import current_project
@@ -113,6 +114,7 @@ def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
             "can_check": current.can_act and decisions.may_check(runtime, request.user, role),
             "payload_text": payload_text,
             "payload_error": payload_error,
+            "newer_versions": definition_versions_newer(runtime=runtime) if current.can_act and runtime.status == RuntimeStatus.FAILED else [],
             "automation": automation_panel(runtime=runtime, can_act=current.can_act),
             "family": selectors.case_family(runtime=runtime),
         },

@@ -2,6 +2,8 @@ from django.urls import path
 
 from . import case_views, views
 
+from . import maintenance_views
+
 app_name = "cases"
 
 urlpatterns = [
@@ -19,4 +21,6 @@ urlpatterns = [
     path("cases/<uuid:runtime_id>/documents/decision/", case_views.case_document_decision, name="case-document-decision"),
     path("cases/<uuid:runtime_id>/plugins/run/", case_views.case_plugin_run, name="case-plugin-run"),
     path("cases/<uuid:runtime_id>/decision/return/", case_views.case_decision_return, name="case-decision-return"),
+    path("cases/<uuid:runtime_id>/entity/edit/", maintenance_views.case_edit_entity, name="case-edit-entity"),
+    path("cases/<uuid:runtime_id>/version/move/", maintenance_views.case_move_version, name="case-move-version"),
 ]
