@@ -26,6 +26,7 @@ from workflows.selectors import definition_versions_newer
 from . import selectors
 from .current import current_project
 from .diagram import statechart_svg
+from .entity_selectors import case_entity_view
 
 MISSING_VERSION = "This form did not say which version of the case it showed, so nothing was done. Reload the case and try again."
 
@@ -86,6 +87,7 @@ def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
     history, history_older = selectors.case_history(
         runtime=runtime, limit=None if request.GET.get("history") == "all" else selectors.CASE_HISTORY_ROWS
     )
+    family = selectors.case_family(runtime=runtime)
     return render(
         request,
         "cases/case.html",
@@ -116,7 +118,8 @@ def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
             "payload_error": payload_error,
             "newer_versions": definition_versions_newer(runtime=runtime) if current.can_act and runtime.status == RuntimeStatus.FAILED else [],
             "automation": automation_panel(runtime=runtime, can_act=current.can_act),
-            "family": selectors.case_family(runtime=runtime),
+            "family": family,
+            "entity_view": case_entity_view(runtime=runtime, data=case_data, children=family["children"]),
         },
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import case_views, views
+from . import case_views, entity_views, views
 
 from . import maintenance_views
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("queues/<slug:slug>/new/", views.case_create, name="case-create"),
     path("queues/<slug:slug>/export.csv", views.queue_export, name="queue-export"),
     path("cases/<uuid:runtime_id>/", case_views.case_detail, name="case"),
+    path("cases/<uuid:runtime_id>/case-file.html", entity_views.case_file_download, name="case-file"),
+    path("entities/<uuid:entity_id>/", entity_views.entity_profile, name="entity"),
     path("cases/<uuid:runtime_id>/event/", case_views.case_event, name="case-event"),
     path("cases/<uuid:runtime_id>/assign/", case_views.case_assign_view, name="case-assign"),
     path("cases/<uuid:runtime_id>/note/", case_views.case_note, name="case-note"),
