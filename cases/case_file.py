@@ -30,7 +30,7 @@ DECISION_KINDS = (
     HistoryKind.DECISION_PROPOSED, HistoryKind.DECISION_CONFIRMED, HistoryKind.DECISION_RETURNED,
     HistoryKind.DECISION_DROPPED, HistoryKind.DOCUMENT_DECIDED,
 )
-HISTORY_FIELDS = ("id", "kind", "event_name", "from_state", "to_state", "payload", "actor_label", "created_at")
+HISTORY_FIELDS = ("id", "runtime", "kind", "event_name", "from_state", "to_state", "payload", "actor_label", "created_at")
 # A content security policy that allows nothing but the document's own inline styles.
 CASE_FILE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
@@ -86,6 +86,8 @@ def _row_html(row, state_labels, event_labels, *, with_payload: bool) -> str:
     payload = row.payload if isinstance(row.payload, dict) else {}
     reason = _text(payload.get("reason")) if row.kind != HistoryKind.CONTEXT_CHANGED else ""
     comment = _text(payload.get("comment")) if row.kind != HistoryKind.CONTEXT_CHANGED else ""
+    if row.kind == HistoryKind.NOTE:
+        comment = _text(payload.get("text"))
     details = _payload_text(row.payload) if with_payload else ""
     return format_html(
         "<tr><td class=\"nowrap\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"pre\">{}</td>{}</tr>\n",
