@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 from workflows.models import EntityKind
 
 from .current import current_project
-from .selectors import count_label, queue_counts, queue_list
+from .selectors import count_label, queue_counts, queue_list, saved_views_menu
 
 MENU_GROUPS = ((EntityKind.BUSINESS, "Businesses"), (EntityKind.INDIVIDUAL, "Individuals"))
 
@@ -24,4 +24,9 @@ def navigation(request):
         (label, [(queue, count_label(counts[queue.pk])) for queue in queues if queue.entity_kind == kind])
         for kind, label in MENU_GROUPS
     ]
-    return {"current": current, "queue_menu": [group for group in menu if group[1]]}
+    return {
+        "current": current,
+        "queue_menu": [group for group in menu if group[1]],
+        # Under each queue in the menu, and on its page: the project's and one's own (one query).
+        "saved_views": saved_views_menu(project=current.project, user=request.user),
+    }

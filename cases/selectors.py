@@ -71,7 +71,7 @@ def queue_runtimes(*, queue: Queue, base_statuses: bool = True) -> QuerySet[Work
         WorkflowRuntime.objects.filter(condition, project_id=queue.project_id)
         .select_related("definition")
         .only(
-            "id", "state", "status", "created_at", "updated_at", "tags", "resolved_at",
+            "id", "version", "state", "status", "created_at", "updated_at", "tags", "resolved_at",
             "decided_by_label", "decided_at", "pending_event", "pending_by_label", "pending_at",
             "entity_name", "entity_correlation_id", "assignee_username",
             "definition__key", "definition__name",
@@ -193,3 +193,41 @@ def _ownership_in(context):
     entity = context.get("entity") if isinstance(context, dict) else None
     data = entity.get("data") if isinstance(entity, dict) else None
     return data.get("ownership") if isinstance(data, dict) else None
+
+# --- bulk work and saved views ---------------------------------------------------------------
+
+# The most cases one bulk action changes (the page says so; more is refused, not cut short).
+BULK_CAP = 1000
+
+
+def project_memberships(*, project: Project) -> list[Membership]:
+    """Every membership of the project with its user, by user name (one query): the queue's
+    assignee filter lists them all, its bulk assignment only those who may act."""
+    return list(Membership.objects.filter(project=project).select_related("user").order_by("user__username"))
+
+
+def bulk_selection(*, queryset, cap: int | None = None) -> tuple[dict, bool]:
+    """The cases a bulk action would change, read from the queue's own scoped queryset (the
+    page's filter, or the queue's cases among the ids sent): {id: version} in primary-key
+    order, at most `cap`, and whether there were more (cap + 1 rows are read, no count)."""
+    cap = BULK_CAP if cap is None else cap
+    rows = list(queryset.order_by("pk").values_list("pk", "version")[: cap + 1])
+    return dict(rows[:cap]), len(rows) > cap
+
+
+def saved_views_menu(*, project: Project, user) -> dict[int, list]:
+    """The saved views a user sees, per queue id: the project's, then their own, each by name.
+    One query however many there are."""
+    from .models import SavedView
+
+    views = (
+        SavedView.objects.filter(Q(owner__isnull=True) | Q(owner=user), project=project)
+        .only("id", "queue_id", "owner_id", "name", "query")
+        .order_by("queue_id", "owner_id", "name")
+    )
+    menu: dict[int, list] = {}
+    for view in views:
+        menu.setdefault(view.queue_id, []).append(view)
+    for views_of_queue in menu.values():
+        views_of_queue.sort(key=lambda view: (view.owner_id is not None, view.name.casefold()))
+    return menu

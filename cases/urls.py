@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import case_views, entity_views, views
+from . import bulk_views, case_views, entity_views, views
 
 from . import maintenance_views
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("queues/<slug:slug>/", views.queue_detail, name="queue"),
     path("queues/<slug:slug>/new/", views.case_create, name="case-create"),
     path("queues/<slug:slug>/export.csv", views.queue_export, name="queue-export"),
+    path("queues/<slug:slug>/bulk/", bulk_views.queue_bulk, name="queue-bulk"),
+    path("queues/<slug:slug>/views/", bulk_views.saved_view_save, name="saved-view-save"),
+    path("views/<int:view_id>/delete/", bulk_views.saved_view_remove, name="saved-view-delete"),
     path("cases/<uuid:runtime_id>/", case_views.case_detail, name="case"),
     path("cases/<uuid:runtime_id>/case-file.html", entity_views.case_file_download, name="case-file"),
     path("entities/<uuid:entity_id>/", entity_views.entity_profile, name="entity"),

@@ -68,20 +68,24 @@ def _page_number(value) -> int:
         return 1
 
 
-def _queue_filter(request, current, queue):
-    """The queue's filter over its cases, as the request asks: the page and its export share it."""
+def _queue_filter(request, current, queue, data=None):
+    """The queue's filter over its cases, as the request asks (or `data`, a query string's
+    values): the page, its export, its bulk actions and saved views share it."""
     definitions = list(queue.definitions.all())
     versions = selectors.latest_versions(definitions)
     states = sorted({s for v in versions.values() for s in (v.statechart.get("states") or {})})
+    memberships = selectors.project_memberships(project=current.project)
     case_filter = CaseFilter(
-        request.GET,
+        request.GET if data is None else data,
         queryset=selectors.queue_runtimes(queue=queue, base_statuses=False),
         queue=queue,
         user=request.user,
         states=states,
-        members=selectors.project_members(project=current.project),
+        members=[m.user for m in memberships],
         definitions=definitions,
     )
+    # Who a bulk action may assign cases to (read with the filter's members: no query more).
+    case_filter.acting_members = [m.user for m in memberships if m.can_act]
     return case_filter, definitions, versions
 
 
@@ -126,6 +130,8 @@ def queue_detail(request, slug):
             "query": case_filter.link_query(),
             "sort": case_filter.sort_value,
             "manual": target,
+            "acting_members": case_filter.acting_members,
+            "bulk_cap": f"{selectors.BULK_CAP:,}",
         },
     )
 

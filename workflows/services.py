@@ -790,22 +790,36 @@ def case_assign(
     runtime = _runtime_for_update(project=project, runtime_id=runtime_id)
     _require_open(runtime)
     decisions.version_check(runtime, expected_version)
-    # Superusers too: a case may only go to someone who sees it in this project's queues.
+    assignee_check(project=project, assignee=assignee)
+    assignment_apply(project=project, runtime=runtime, assignee=assignee, actor=actor, take_over=take_over)
+    return runtime
+
+
+def assignee_check(*, project: Project, assignee) -> None:
+    """Superusers too: a case may only go to someone who sees it in this project's queues."""
     if assignee is not None and not Membership.objects.filter(
         project=project, user=assignee, role__in=ACTING_ROLES
     ).exists():
         raise ValidationFailed(
             [FieldError("assignee", "Cases can only be assigned to operators of this project.")]
         )
+
+
+def assignment_apply(*, project: Project, runtime: WorkflowRuntime, assignee, actor: Actor, take_over: bool = False) -> HistoryEvent | None:
+    """The assignment of one case locked by the caller, to an assignee already checked
+    (assignee_check): refused when the case is closed or someone else's without `take_over`;
+    None when it is already so, else its history row. The single and the bulk assignment
+    (cases.bulk) both change a case through here."""
+    _require_open(runtime)
     previous = runtime.assignee
     if (previous.pk if previous else None) == (assignee.pk if assignee else None):
-        return runtime
+        return None
     if actor.user is not None and previous is not None and previous.pk != actor.user.pk and not take_over:
         raise decisions.TakeOverNeeded(previous.get_username())
     runtime.assignee = assignee
     runtime.save(update_fields=["assignee", "updated_at"])
     kind = HistoryKind.ASSIGNED if assignee else HistoryKind.UNASSIGNED
-    HistoryEvent.objects.create(
+    return HistoryEvent.objects.create(
         project=project,
         runtime=runtime,
         kind=kind,
@@ -817,7 +831,6 @@ def case_assign(
         },
         **actor.history_fields(),
     )
-    return runtime
 
 
 @transaction.atomic

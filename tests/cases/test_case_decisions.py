@@ -171,9 +171,10 @@ def test_a_checker_sends_a_decision_back_with_a_reason(operator_client, demo_pro
     assert runtime.history.filter(kind=HistoryKind.DECISION_RETURNED).count() == 1
 
 
-# Measured before outcomes, reasons and four eyes (issue 11): 10; the Automation panel's runs: 1; the child cases: 1.
-CASE_PAGE_QUERIES = 12
-QUEUE_PAGE_QUERIES = 12
+# Measured before outcomes, reasons and four eyes (issue 11): 10; the Automation panel's runs: 1; the child cases: 1;
+# the saved views of the menu (all of them): 1.
+CASE_PAGE_QUERIES = 13
+QUEUE_PAGE_QUERIES = 13
 
 
 def test_the_case_page_query_count_is_unchanged_by_outcome_reasons_and_four_eyes(operator_client, demo_project, django_assert_num_queries):
