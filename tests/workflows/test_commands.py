@@ -260,7 +260,7 @@ def test_load_demo_refuses_to_create_users_with_debug_off_and_writes_nothing(db,
 
 def test_load_demo_creates_the_default_project_definitions_and_queues(db, settings):
     settings.DEBUG = True
-    run("load_demo")
+    run("load_demo", "--no-cases")
     project = Project.objects.get(slug="default")
     keys = set(project.definitions.values_list("key", flat=True))
     assert keys == {"till_basic_kyb_demo", "individual_kyc_demo", "kyb_automated_checks_demo", "kyc_document_review_demo", "kyb_ubo_demo", "kyc_ubo_demo"}
@@ -274,7 +274,7 @@ def test_load_demo_creates_the_default_project_definitions_and_queues(db, settin
 
 def test_load_demo_creates_the_admin_and_operator_logins(db, settings):
     settings.DEBUG = True
-    out, _ = run("load_demo")
+    out, _ = run("load_demo", "--no-cases")
     User = get_user_model()
     admin = User.objects.get(username="admin")
     operator = User.objects.get(username="operator")
@@ -287,7 +287,7 @@ def test_load_demo_creates_the_admin_and_operator_logins(db, settings):
 
 def test_load_demo_prints_an_api_key_for_the_default_project(db, settings):
     settings.DEBUG = True
-    out, _ = run("load_demo")
+    out, _ = run("load_demo", "--no-cases")
     api_key = api_key_authenticate(last_line(out))
     assert api_key is not None
     assert api_key.project.slug == "default"
@@ -295,10 +295,10 @@ def test_load_demo_prints_an_api_key_for_the_default_project(db, settings):
 
 def test_running_load_demo_twice_adds_no_versions_or_users(db, settings):
     settings.DEBUG = True
-    run("load_demo")
+    run("load_demo", "--no-cases")
     before = row_counts()
     users = get_user_model().objects.count()
-    out, _ = run("load_demo")
+    out, _ = run("load_demo", "--no-cases")
     assert row_counts() == before
     assert get_user_model().objects.count() == users
     assert Project.objects.filter(slug="default").count() == 1
@@ -308,7 +308,7 @@ def test_running_load_demo_twice_adds_no_versions_or_users(db, settings):
 
 def test_load_demo_without_users_works_with_debug_off(db, settings):
     settings.DEBUG = False
-    out, _ = run("load_demo", "--no-users")
+    out, _ = run("load_demo", "--no-users", "--no-cases")
     assert Project.objects.filter(slug="default").exists()
     assert get_user_model().objects.count() == 0
     assert api_key_authenticate(last_line(out)) is not None

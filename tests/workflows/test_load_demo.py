@@ -1,19 +1,27 @@
 """`load_demo` (what `make run` runs each time) loads its demo data once and never replaces what
 an admin changed."""
 
+import functools
 import io
 import json
 import shutil
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 
 from cases.models import Queue
 from projects.models import ApiKey, Membership, Project, Role
 from projects.selectors import api_key_authenticate
 from workflows import definition_files
 from workflows.definition_files import DEMO_DIR
+from workflows.demo import cases as demo_cases
+from workflows.demo.play import demo_cases_play
+from workflows.errors import ServiceError
+from workflows.management.commands import load_demo as command
 from workflows.models import WorkflowDefinition, WorkflowDefinitionVersion, WorkflowRuntime
 from workflows.services import definition_save, definition_version_update
 
@@ -23,9 +31,13 @@ KYB = "till_basic_kyb_demo"
 SKIPPED_LINE = f"Skipped {KYB}: version 2 was changed in the admin; the demo file was not loaded."
 
 
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # four demo users: PBKDF2 would take seconds
+
+
 @pytest.fixture(autouse=True)
 def _debug(settings):
     settings.DEBUG = True  # the demo users are only created with DEBUG on
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 def load_demo(*args) -> str:
@@ -107,47 +119,47 @@ def test_running_load_demo_twice_leaves_every_row_count_but_the_api_keys_as_it_w
 
 
 def test_a_second_load_demo_still_prints_a_fresh_api_key_as_its_last_line(db):
-    first = load_demo().strip().splitlines()[-1].strip()
-    second = load_demo().strip().splitlines()[-1].strip()
+    first = load_demo("--no-cases").strip().splitlines()[-1].strip()
+    second = load_demo("--no-cases").strip().splitlines()[-1].strip()
     assert second != first
     assert api_key_authenticate(second).project.slug == "default"
 
 
 def test_load_demo_prints_the_logins_and_webhook_secret_just_before_the_api_key(db):
-    lines = load_demo().strip().splitlines()
+    lines = load_demo("--no-cases").strip().splitlines()
     assert lines[-2:-1] == ["API key for project 'default' (shown once):"]
     assert "Webhook signing secret" in lines[-3] and default_project().webhook_secret in lines[-3]
-    assert lines[-5:-3] == ["Login: admin / admin", "Login: operator / operator"]
+    assert lines[-7:-3] == ["Login: admin / admin", "Login: operator / operator", "Login: alice / alice", "Login: bob / bob"]
 
 
 # --- definitions -------------------------------------------------------------------------------
 
 
 def test_an_admin_edit_that_made_version_two_survives_a_second_load_demo(db):
-    load_demo()
+    load_demo("--no-cases")
     demo_case_start(default_project())  # version 1 is in use, so the edit becomes version 2
     edited = admin_edit(newest_kyb())
     assert edited.version == 2
-    load_demo()
+    load_demo("--no-cases")
     assert kyb_versions() == [1, 2]
     assert "escalated" in newest_kyb().statechart["states"]
 
 
 def test_new_cases_start_on_the_admins_version_after_a_second_load_demo(db):
-    load_demo()
+    load_demo("--no-cases")
     demo_case_start(default_project(), entity_id="first")
     admin_edit(newest_kyb())
-    load_demo()
+    load_demo("--no-cases")
     case = demo_case_start(default_project(), entity_id="second")
     assert case.definition_version.version == 2
     assert "escalate" in case.definition_version.statechart["states"]["manual_review"]["on"]
 
 
 def test_load_demo_says_it_skipped_the_definition_an_admin_changed(db):
-    load_demo()
+    load_demo("--no-cases")
     demo_case_start(default_project())
     admin_edit(newest_kyb())
-    out = load_demo()
+    out = load_demo("--no-cases")
     assert SKIPPED_LINE in out.splitlines()
 
 
@@ -155,27 +167,27 @@ def test_an_admin_edit_in_place_of_an_unused_version_survives_load_demo(db):
     load_demo("--no-cases")
     edited = admin_edit(newest_kyb())  # no case uses version 1: it is edited in place
     assert edited.version == 1
-    out = load_demo()
+    out = load_demo("--no-cases")
     assert kyb_versions() == [1]
     assert "escalated" in newest_kyb().statechart["states"]
     assert f"Skipped {KYB}: version 1 was changed in the admin; the demo file was not loaded." in out
 
 
 def test_an_admin_edit_survives_a_changed_demo_file_too(db, changed_demo_dir):
-    load_demo()
+    load_demo("--no-cases")
     demo_case_start(default_project())
     admin_edit(newest_kyb())
     changed_demo_dir()
-    out = load_demo()
+    out = load_demo("--no-cases")
     assert kyb_versions() == [1, 2]
     assert "escalated" in newest_kyb().statechart["states"]
     assert SKIPPED_LINE in out.splitlines()
 
 
 def test_a_changed_demo_file_over_an_untouched_definition_makes_a_new_version(db, changed_demo_dir):
-    load_demo()
+    load_demo("--no-cases")
     changed_demo_dir()
-    out = load_demo()
+    out = load_demo("--no-cases")
     assert kyb_versions() == [1, 2]
     assert newest_kyb().statechart["states"]["revision"]["tags"] == ["revision", "waiting"]
     assert f"Definition {KYB} v2 (new version: the demo file changed)" in out.splitlines()
@@ -188,16 +200,16 @@ def test_a_demo_definition_loaded_before_versions_were_marked_still_takes_a_chan
         project=project, key=KYB, name=document["name"], statechart=document["statechart"],
         context_schema=document.get("contextSchema"), config=document.get("config"),
     )
-    load_demo()
+    load_demo("--no-cases")
     changed_demo_dir()
-    load_demo()
+    load_demo("--no-cases")
     assert kyb_versions() == [1, 2]
 
 
 def test_a_definition_an_admin_renamed_keeps_its_name_through_load_demo(db):
-    load_demo()
+    load_demo("--no-cases")
     WorkflowDefinition.objects.filter(key=KYB).update(name="Businesses (our copy)")
-    load_demo()
+    load_demo("--no-cases")
     assert WorkflowDefinition.objects.get(key=KYB).name == "Businesses (our copy)"
 
 
@@ -205,17 +217,17 @@ def test_a_definition_an_admin_renamed_keeps_its_name_through_load_demo(db):
 
 
 def test_a_demo_queue_an_admin_changed_keeps_its_changes_through_load_demo(db):
-    load_demo()
+    load_demo("--no-cases")
     Queue.objects.filter(slug="businesses-onboarding").update(name="KYB", statuses=[], position=7)
-    load_demo()
+    load_demo("--no-cases")
     queue = Queue.objects.get(slug="businesses-onboarding")
     assert (queue.name, queue.statuses, queue.position) == ("KYB", [], 7)
 
 
 def test_a_demo_queue_an_admin_took_a_definition_from_stays_without_it(db):
-    load_demo()
+    load_demo("--no-cases")
     Queue.objects.get(slug="businesses-onboarding").definitions.clear()
-    load_demo()
+    load_demo("--no-cases")
     assert not Queue.objects.get(slug="businesses-onboarding").definitions.exists()
 
 
@@ -223,52 +235,49 @@ def test_a_demo_queue_an_admin_took_a_definition_from_stays_without_it(db):
 
 
 def test_a_changed_demo_password_survives_load_demo(db):
-    load_demo()
+    load_demo("--no-cases")
     admin = get_user_model().objects.get(username="admin")
     admin.set_password("a much better password")
     admin.save()
-    load_demo()
+    load_demo("--no-cases")
     admin.refresh_from_db()
     assert admin.check_password("a much better password")
     assert not admin.check_password("admin")
 
 
 def test_a_changed_demo_role_survives_load_demo(db):
-    load_demo()
+    load_demo("--no-cases")
     Membership.objects.filter(user__username="operator").update(role=Role.VIEWER)
-    load_demo()
+    load_demo("--no-cases")
     assert Membership.objects.get(user__username="operator").role == Role.VIEWER
 
 
 def test_load_demo_says_it_kept_the_existing_demo_users(db):
-    load_demo()
-    out = load_demo()
+    load_demo("--no-cases")
+    out = load_demo("--no-cases")
     assert "Login: admin (kept; the password is 'admin' unless it was changed)" in out.splitlines()
     assert "Login: operator (kept; the password is 'operator' unless it was changed)" in out.splitlines()
     assert "admin / admin" not in out
 
 
-def test_the_demo_starts_cases_in_every_state_an_operator_meets_once(db, settings):
-    from automation.models import PluginRun, PluginRunStatus
-    from documents.models import StoredFile
-    from workflows.models import WorkflowRuntime
+def test_without_the_demo_users_only_the_cases_nobody_works_are_started(db):
+    out = load_demo("--no-users", "--no-api-key")
+    assert "Demo cases: 15 started (0 more for their UBOs)" in out.splitlines()
+    assert "Demo cases left out: 30 (their operators are not members who may act, or their workflow is missing)" in out.splitlines()
+    assert not WorkflowRuntime.objects.filter(assignee__isnull=False).exists()
+    assert get_user_model().objects.count() == 0
 
-    settings.DEBUG = True
-    out = io.StringIO()
-    call_command("load_demo", stdout=out)
-    assert "Demo cases: 15 started" in out.getvalue()
-    outcomes = sorted(WorkflowRuntime.objects.values_list("state", flat=True))
-    assert outcomes.count("manual_review") == 5
-    assert {"approved", "rejected", "revision"} <= set(outcomes)
-    # The automated ones wait for the worker in their first state, their registry check queued.
-    assert outcomes.count("registry_check") == 3
-    assert PluginRun.objects.filter(plugin_name="registry", status=PluginRunStatus.QUEUED).count() == 3
-    # Two people with a passport (PNG) and a utility bill (PDF) each, stored as files.
-    assert outcomes.count("document_review") == 2
-    # The business with two UBOs waits for the worker to start their KYC cases.
-    assert outcomes.count("starting_ubo_checks") == 1
-    assert sorted(StoredFile.objects.values_list("mime_type", flat=True)) == ["application/pdf"] * 2 + ["image/png"] * 2
-    out = io.StringIO()
-    call_command("load_demo", stdout=out)
-    assert "Demo cases: kept" in out.getvalue()
-    assert WorkflowRuntime.objects.count() == 15
+
+def test_a_demo_step_the_services_refuse_loads_nothing_and_restores_the_clock(db, monkeypatch):
+    broken = demo_cases.DemoCase(
+        demo_cases.BUSINESS,
+        demo_cases._business("demo-broken", "Broken Ltd", "GB", "1", "A", "B", "a@example.com"),
+        5,
+        (demo_cases.confirm(1, "alice"),),  # nothing awaits a second approval
+    )
+    monkeypatch.setattr(command, "demo_cases_play", functools.partial(demo_cases_play, cases=demo_cases.DEMO_CASES[:2] + [broken]))
+    with pytest.raises(ServiceError, match="No decision awaits a second approval"):
+        load_demo("--no-api-key")
+    assert WorkflowRuntime.objects.count() == 0
+    assert Project.objects.count() == 0
+    assert abs(timezone.now() - datetime.now(dt_timezone.utc)) < timedelta(seconds=5)

@@ -5,23 +5,23 @@ from django.db import transaction
 
 from projects.models import Project, Role
 from projects.services import api_key_create, membership_set
-from workflows.actors import SYSTEM
 from workflows.definition_files import definition_file_load, demo_definition_paths, version_is_file_loaded
-from workflows.demo.cases import DEMO_CASES
-from workflows.models import WorkflowDefinition, WorkflowRuntime
-from workflows.services import workflow_send_event, workflow_start
+from workflows.demo.cases import DEMO_OPERATORS
+from workflows.demo.play import demo_cases_play
+from workflows.models import WorkflowRuntime
 
 DEMO_USERS = (
     # username, password, superuser, role in the default project
     ("admin", "admin", True, Role.ADMIN),
     ("operator", "operator", False, Role.OPERATOR),
+    *((username, password, False, Role.OPERATOR) for username, password in DEMO_OPERATORS),
 )
 
 
 class Command(BaseCommand):
     help = (
-        "Load the demo: project 'default', the demo definitions and queues, a few demo cases "
-        "(into a project without cases), the demo users "
+        "Load the demo: project 'default', the demo definitions and queues, a few dozen demo "
+        "cases worked over the last days (into a project without cases), the demo users "
         "(only with DEBUG on) and a new API key, printed once. Safe to run any number of times: "
         "the demo data is loaded once and never replaces what an admin changed. A demo "
         "definition is loaded when it does not exist, or when its newest version is still what "
@@ -39,17 +39,19 @@ class Command(BaseCommand):
     def handle(self, *args, no_users, no_api_key, no_cases, **options):
         if not no_users and not settings.DEBUG:
             raise CommandError(
-                "Refusing to create the demo users (admin/admin, operator/operator) with DEBUG "
+                "Refusing to create the demo users (admin/admin, operator/operator, alice/alice, bob/bob) with DEBUG "
                 "off. Run with DEBUG=true, or pass --no-users."
             )
         project, _ = Project.objects.get_or_create(slug="default", defaults={"name": "Default"})
         for path in demo_definition_paths():
             self._load_definition(project, path)
+        # The users come before the cases, who are worked by them; their logins are printed last.
+        logins = [] if no_users else self._create_users(project)
         if not no_cases:
             self._start_cases(project)
         # The secrets come last, so they are easy to find: logins, webhook secret, API key.
-        if not no_users:
-            self._create_users(project)
+        for line in logins:
+            self.stdout.write(line)
         if settings.DEBUG:
             self.stdout.write(f"Webhook signing secret of project 'default' (X-HMAC-Signature): {project.webhook_secret}")
         if not no_api_key:  # the raw key stays the last line, for scripts
@@ -89,22 +91,17 @@ class Command(BaseCommand):
         if WorkflowRuntime.objects.filter(project=project).exists():
             self.stdout.write("Demo cases: kept (the project already has cases)")
             return
-        started = 0
-        for key, context, events in DEMO_CASES:
-            if not WorkflowDefinition.objects.filter(project=project, key=key).exists():
-                continue
-            if callable(context):  # its documents are stored first
-                context = context(project)
-            runtime = workflow_start(project=project, workflow_id=key, context=context, actor=SYSTEM).runtime
-            for name, payload in events:
-                workflow_send_event(project=project, runtime_id=runtime.pk, name=name, payload=payload, actor=SYSTEM)
-            started += 1
-        self.stdout.write(f"Demo cases: {started} started")
+        result = demo_cases_play(project)
+        children = WorkflowRuntime.objects.filter(project=project, parent_runtime__isnull=False).count()
+        self.stdout.write(f"Demo cases: {result.started} started ({children} more for their UBOs)")
+        if result.skipped:
+            self.stdout.write(f"Demo cases left out: {len(result.skipped)} (their operators are not members who may act, or their workflow is missing)")
 
-    def _create_users(self, project):
+    def _create_users(self, project) -> list[str]:
         """Each demo user is created once, with its membership; an existing one is kept as it
-        is (password, flags, role): an admin may have changed them."""
+        is (password, flags, role): an admin may have changed them. Returns the login lines."""
         User = get_user_model()
+        lines = []
         for username, password, superuser, role in DEMO_USERS:
             user, created = User.objects.get_or_create(
                 username=username, defaults={"is_staff": superuser, "is_superuser": superuser}
@@ -113,6 +110,7 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
                 membership_set(project=project, user=user, role=role)
-                self.stdout.write(f"Login: {username} / {password}")
+                lines.append(f"Login: {username} / {password}")
             else:
-                self.stdout.write(f"Login: {username} (kept; the password is '{password}' unless it was changed)")
+                lines.append(f"Login: {username} (kept; the password is '{password}' unless it was changed)")
+        return lines
