@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 from workflows.models import EntityKind
 
 from .current import current_project
-from .selectors import count_label, queue_counts, queue_list, saved_views_menu
+from .selectors import count_label, queue_list, queue_menu_counts, saved_views_menu
 
 MENU_GROUPS = ((EntityKind.BUSINESS, "Businesses"), (EntityKind.INDIVIDUAL, "Individuals"))
 
@@ -19,9 +19,11 @@ def navigation(request):
     except PermissionDenied:
         return {}
     queues = queue_list(project=current.project)
-    counts = queue_counts(project=current.project, queues=queues)
+    counts = queue_menu_counts(project=current.project, queues=queues)
+    for queue in queues:  # shown beside the open count when there are any (slaHours)
+        queue.overdue_label = count_label(counts[queue.pk][1]) if counts[queue.pk][1] else ""
     menu = [
-        (label, [(queue, count_label(counts[queue.pk])) for queue in queues if queue.entity_kind == kind])
+        (label, [(queue, count_label(counts[queue.pk][0])) for queue in queues if queue.entity_kind == kind])
         for kind, label in MENU_GROUPS
     ]
     return {

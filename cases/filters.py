@@ -1,9 +1,11 @@
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django_filters.constants import EMPTY_VALUES
+from django.db.models import F, Q
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -13,6 +15,29 @@ from workflows.ordering import StableOrderingFilter
 ANY_STATUS = "any"
 # Newest first; the same order as `sort=-created` (which also ends with the primary key).
 DEFAULT_SORT = "-created"
+# A search term that is a case id: the whole UUID, or its first hex digits (at least this many),
+# found as a range of the primary key.
+CASE_ID_PREFIX_MIN = 8
+HEX = frozenset("0123456789abcdef")
+# "12 closed cases match": counted up to this many (one query with LIMIT), shown as "1,000+".
+CLOSED_MATCHES_CAP = 1_000
+CLOSED_STATUSES = (RuntimeStatus.COMPLETED, RuntimeStatus.FAILED)
+
+
+class QueueOrderingFilter(StableOrderingFilter):
+    """The queue's sort; `due` puts the cases without a due time last, and `-due` is its exact
+    reverse (so a page read from the end, cases.pagination, gets the same rows)."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if value in EMPTY_VALUES or not any(v.lstrip("-") == "due" for v in value):
+            return qs
+        ordering = [
+            (F("due_at").desc(nulls_first=True) if key.startswith("-") else F("due_at").asc(nulls_last=True))
+            if isinstance(key, str) and key.lstrip("-") == "due_at" else key
+            for key in qs.query.order_by
+        ]
+        return qs.order_by(*ordering)
 
 
 @dataclass(frozen=True)
@@ -33,11 +58,15 @@ class IgnoredFilter:
 class CaseFilter(django_filters.FilterSet):
     """The queue page's filters; every value lives in the query string."""
 
-    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Name, ID or email", "type": "search"}))
+    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Name, ID, email, registration number or case id", "type": "search"}))
     status = django_filters.ChoiceFilter(method="filter_status", label="Status", empty_label=None)
     state = django_filters.ChoiceFilter(field_name="state", label="State", empty_label="Any state")
     assignee = django_filters.ChoiceFilter(method="filter_assignee", label="Assignee", empty_label="Anyone")
     definition = django_filters.ChoiceFilter(field_name="definition__key", label="Workflow", empty_label="All workflows")
+    # slaHours: open cases past their due time, or due before midnight (current time zone).
+    due = django_filters.ChoiceFilter(
+        method="filter_due", label="Due", empty_label="Any time", choices=(("overdue", "Overdue"), ("today", "Due today"))
+    )
     part_of_parent = django_filters.ChoiceFilter(
         method="filter_part_of_parent", label="Part of a parent case", empty_label="Any", choices=(("yes", "Yes"), ("no", "No"))
     )
@@ -49,7 +78,7 @@ class CaseFilter(django_filters.FilterSet):
     created_before = django_filters.DateFilter(
         method="filter_created_before", label="Created until", widget=forms.DateInput(attrs={"type": "date"})
     )
-    sort = StableOrderingFilter(
+    sort = QueueOrderingFilter(
         fields=(
             # The case's copies (WorkflowRuntime.entity_name, ...): indexed with the queue's
             # filters, where the entity's and the user's columns need a join and a sort.
@@ -61,6 +90,7 @@ class CaseFilter(django_filters.FilterSet):
             ("assignee_username", "assignee"),
             ("created_at", "created"),
             ("updated_at", "updated"),
+            ("due_at", "due"),
         ),
         label="Sort by",
     )
@@ -74,6 +104,7 @@ class CaseFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, queue, user, states, members, definitions, **kwargs):
         self.queue, self.user = queue, user
+        self._arguments = (args, {"queue": queue, "user": user, "states": states, "members": members, "definitions": definitions, **kwargs})
         # The query string as given (for links); `data` gets the defaults the form shows.
         self.requested = data.copy() if data is not None else None
         data = data.copy() if data is not None else None
@@ -170,12 +201,62 @@ class CaseFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        # The case's copies of its entity's name, id and email: on PostgreSQL one GIN index
-        # holds their trigrams with the definition and the status (migration workflows 0013),
-        # so only the queue's matching cases are read, not every case with the term.
-        return queryset.filter(
-            Q(entity_name__icontains=value) | Q(entity_correlation_id__icontains=value) | Q(entity_email__icontains=value)
+        # The case's copies of its entity's name, id, email and registration number: on
+        # PostgreSQL one GIN index holds their trigrams with the definition and the status
+        # (migrations workflows 0013 and 0017), so only the queue's matching cases are read,
+        # not every case with the term. A case id (or its first digits) is a range of the
+        # primary key's index.
+        condition = (
+            Q(entity_name__icontains=value) | Q(entity_correlation_id__icontains=value)
+            | Q(entity_email__icontains=value) | Q(entity_registration_number__icontains=value)
         )
+        ids = case_id_range(value)
+        if ids is not None:
+            condition |= Q(pk__range=ids)
+        return queryset.filter(condition)
+
+    def filter_due(self, queryset, name, value):
+        now = timezone.now()
+        open_cases = queryset.filter(status=RuntimeStatus.ACTIVE)
+        if value == "overdue":
+            return open_cases.filter(due_at__lt=now)
+        if value == "today":
+            return open_cases.filter(due_at__gte=now, due_at__lt=_midnight(timezone.localdate() + timedelta(days=1)))
+        return queryset
+
+    def hidden_closed_statuses(self) -> list[str]:
+        """The closed statuses the status filter leaves out ([] for any status)."""
+        status = self.form.cleaned_data.get("status") if hasattr(self.form, "cleaned_data") else None
+        status = status or self.default_status
+        if status == ANY_STATUS:
+            return []
+        shown = set(status.split(","))
+        return [s for s in CLOSED_STATUSES if s not in shown]
+
+    def closed_matches(self) -> dict | None:
+        """For a search whose status filter hides closed cases: how many closed cases match the
+        same filters (capped at CLOSED_MATCHES_CAP, one query) and the query string showing
+        them; None without a search, when no closed status is hidden, or when none match."""
+        hidden = self.hidden_closed_statuses()
+        if not self.is_bound or not (self.form.cleaned_data.get("q") or "").strip() or not hidden:
+            return None
+        data = self.form.data.copy()
+        data["status"] = ANY_STATUS
+        data.pop("due", None)  # "overdue" and "due today" are open cases only
+        args, kwargs = self._arguments
+        other = type(self)(data, *args, **kwargs)
+        found = other.qs.filter(status__in=hidden).order_by()[: CLOSED_MATCHES_CAP + 1].count()
+        if not found:
+            return None
+        query = (self.requested.copy() if self.requested is not None else QueryDict(mutable=True))
+        for key in ("page", "due", *(i.name for i in self.ignored)):
+            query.pop(key, None)
+        query["status"] = hidden[0] if len(hidden) == 1 else ANY_STATUS
+        return {
+            "count": found,
+            "label": f"{CLOSED_MATCHES_CAP:,}+" if found > CLOSED_MATCHES_CAP else f"{found:,}",
+            "query": query.urlencode(),
+        }
 
     def filter_status(self, queryset, name, value):
         if value == ANY_STATUS:
@@ -195,3 +276,16 @@ class CaseFilter(django_filters.FilterSet):
 def _midnight(day) -> datetime:
     """The start of `day` in the current time zone, as an aware timestamp."""
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def case_id_range(value: str):
+    """A search term that is a case id, or the start of one (CASE_ID_PREFIX_MIN hex digits or
+    more, dashes where a UUID has them): the (lowest, highest) UUIDs it covers, else None. UUIDs
+    compare as their hex digits do, on PostgreSQL (uuid) and SQLite (char(32)) alike."""
+    digits = value.strip().lower()
+    if len(digits) > 36 or any(c == "-" for c in digits[:8]):
+        return None
+    digits = digits.replace("-", "")
+    if len(digits) < CASE_ID_PREFIX_MIN or len(digits) > 32 or not set(digits) <= HEX:
+        return None
+    return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))

@@ -130,6 +130,7 @@ def queue_detail(request, slug):
             "query": case_filter.link_query(),
             "sort": case_filter.sort_value,
             "manual": target,
+            "closed_matches": case_filter.closed_matches(),  # a search hiding closed cases
             "acting_members": case_filter.acting_members,
             "bulk_cap": f"{selectors.BULK_CAP:,}",
         },

@@ -161,6 +161,9 @@ class WorkflowRuntime(models.Model):
     entity_correlation_id = models.CharField(max_length=255, blank=True, default="", editable=False)
     entity_email = models.CharField(max_length=254, blank=True, default="", editable=False)
     assignee_username = models.CharField(max_length=150, null=True, blank=True, editable=False)
+    # The registration number as this case's context gives it (`entity.data.registrationNumber`,
+    # Ballerine's business field), searched with the name, id and email.
+    entity_registration_number = models.CharField(max_length=255, blank=True, default="", editable=False)
     state = models.CharField(max_length=200)
     status = models.CharField(
         max_length=16, choices=RuntimeStatus.choices, default=RuntimeStatus.ACTIVE
@@ -242,6 +245,15 @@ class WorkflowRuntime(models.Model):
             models.Index(fields=["project", "entity_kind", "definition", "entity_name", "id", "status"], name="runtime_queue_name"),
             models.Index(fields=["project", "entity_kind", "definition", "entity_correlation_id", "id", "status"], name="runtime_queue_correlation"),
             models.Index(fields=["project", "entity_kind", "definition", "assignee_username", "id", "status"], name="runtime_queue_assignee"),
+            # The due time (slaHours): every case, for the sort with any status; and the open
+            # cases alone, for the default view's sort, the overdue filter and the menu's
+            # overdue counts (a range of this small index, whatever the closed cases).
+            models.Index(fields=["project", "entity_kind", "definition", "due_at", "id", "status"], name="runtime_queue_due"),
+            models.Index(
+                fields=["project", "entity_kind", "definition", "due_at", "id"],
+                name="runtime_queue_open_due",
+                condition=models.Q(status="active"),
+            ),
             models.Index(fields=["project", "assignee", "status"], name="runtime_project_assignee"),
             models.Index(fields=["entity", "definition", "status"], name="runtime_entity_active"),
         ]
@@ -284,7 +296,9 @@ class WorkflowRuntime(models.Model):
                 self.entity_correlation_id = record.correlation_id
             elif not self.entity_correlation_id and isinstance(entity, dict) and isinstance(entity.get("id"), str):
                 self.entity_correlation_id = entity["id"][:255]
-            copied += ["entity_name", "entity_email", "entity_correlation_id"]
+            number = data.get("registrationNumber")
+            self.entity_registration_number = number.strip()[:255] if isinstance(number, str) else ""
+            copied += ["entity_name", "entity_email", "entity_correlation_id", "entity_registration_number"]
         if update_fields is None or "assignee" in update_fields:
             if self.assignee_id is None:
                 self.assignee_username = None

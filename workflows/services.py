@@ -43,6 +43,7 @@ from .models import (
 from .json_values import json_value_errors, text_problem
 # Also what each case copies from its own context (WorkflowRuntime.save).
 from .entity_text import entity_display_name, entity_email as _entity_email
+from .sla import due_time
 from .validation import context_errors, definition_errors, run_input_errors, validate_run_input
 
 NOTE_MAX_LENGTH = 10_000
@@ -432,6 +433,7 @@ def workflow_start(
         created_by_api_key=actor.api_key,
         created_by_label=actor.label,
         parent_runtime=parent,
+        due_at=due_time(definition_version.config, timezone.now()),  # slaHours (workflows.sla)
     )
     runtime.definition_version = definition_version
     _apply_step(runtime, step)

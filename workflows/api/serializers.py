@@ -138,6 +138,7 @@ class RuntimeSerializer(serializers.Serializer):
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
     resolvedAt = serializers.DateTimeField(source="resolved_at", allow_null=True)
+    dueAt = serializers.DateTimeField(source="due_at", allow_null=True)
 
 
 class RuntimeDetailSerializer(RuntimeSerializer):
@@ -194,6 +195,7 @@ def runtime_detail(runtime) -> dict:
         "createdAt": _datetime(runtime.created_at),
         "updatedAt": _datetime(runtime.updated_at),
         "resolvedAt": _datetime(runtime.resolved_at),
+        "dueAt": _datetime(runtime.due_at),
         "nextEvents": machine_for(runtime.definition_version).next_events(runtime.state) if runtime.status == "active" else [],
         "parentWorkflowRuntimeId": str(runtime.parent_runtime_id) if runtime.parent_runtime_id else None,
         "childWorkflows": _children(runtime.context),
