@@ -45,13 +45,13 @@ MENU_COUNTS_CACHE_FROM = 2_000
 MENU_COUNTS_CACHE_SECONDS = 30
 
 
-def queue_menu_counts(*, project: Project, queues: list[Queue]) -> dict[int, tuple[int, int]]:
+def queue_menu_counts(*, project: Project, queues: list[Queue], cached: bool = True) -> dict[int, tuple[int, int]]:
     """(open, overdue) cases per queue for the menu, each count stopping after COUNT_CAP + 1
     rows (shown as "10,000+"), all in one query on the queues' indexes (the overdue ones on the
     open cases' due-time index: a range, whatever the closed cases). A project with
     MENU_COUNTS_CACHE_FROM open cases or more reads them at most every
-    MENU_COUNTS_CACHE_SECONDS: at a million cases counting costs ~10 ms a page, and a count of
-    thousands that is half a minute old shows the same work."""
+    MENU_COUNTS_CACHE_SECONDS (unless not `cached`): at a million cases counting costs ~10 ms a
+    page, and a count of thousands that is half a minute old shows the same work."""
     if not queues:
         return {}
     signature = ";".join(
@@ -59,7 +59,7 @@ def queue_menu_counts(*, project: Project, queues: list[Queue]) -> dict[int, tup
         for q in queues
     )
     key = f"queue-menu-counts:{project.pk}:{hashlib.sha256(signature.encode()).hexdigest()[:32]}"
-    counts = cache.get(key)
+    counts = cache.get(key) if cached else None
     if counts is None:
         counts = _menu_counts(project=project, queues=queues, overdue=True)
         if sum(open_count for open_count, _ in counts.values()) >= MENU_COUNTS_CACHE_FROM:

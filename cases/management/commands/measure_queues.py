@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.models import Queue
-from cases.selectors import queue_counts, queue_list
+from cases.selectors import queue_list, queue_menu_counts
 from projects.models import Project
 from projects.services import api_key_create
 from workflows.models import RuntimeStatus, WorkflowRuntime
@@ -52,6 +52,12 @@ class Command(BaseCommand):
         if sample is None:
             raise CommandError("No active case to measure with: run generate_cases first.")
         state = sample.state
+        closed = (
+            WorkflowRuntime.objects.filter(project=project, entity_kind=business.entity_kind, definition__in=business.definitions.all(), status=RuntimeStatus.COMPLETED)
+            .order_by("created_at")
+            .first()
+        )
+        number = sample.entity_registration_number or "000"
         today = timezone.localdate()
         created = f"created_after={today.replace(day=1).replace(month=1).isoformat()}&created_before={today.replace(day=1).replace(month=1).replace(day=31).isoformat()}"
         b, i = f"/queues/{business.slug}/", f"/queues/{individual.slug}/"
@@ -64,6 +70,14 @@ class Command(BaseCommand):
             ("search few matches (a name)", f"{b}?q={quote(sample.entity.display_name)}"),
             ("search many matches (Smith)", f"{b}?q=Smith"),
             ("search many matches, any status", f"{b}?q=Smith&status=any"),
+            ("search a registration number", f"{b}?q={quote(number)}"),
+            ("search a case id", f"{b}?q={sample.pk}"), ("search a case id prefix (8)", f"{b}?q={str(sample.pk)[:8]}"),
+            # No open case matches: the page says how many closed ones do.
+            ("closed-match hint (a closed case's name)", f"{b}?q={quote(closed.entity_name if closed else 'Smith')}"),
+            ("sort due (most overdue first)", f"{b}?sort=due"), ("sort -due", f"{b}?sort=-due"),
+            ("sort due, any status", f"{b}?sort=due&status=any"),
+            ("due=overdue", f"{b}?due=overdue"), ("due=overdue&sort=due", f"{b}?due=overdue&sort=due"),
+            ("due=today", f"{b}?due=today"), ("due=overdue Individuals", f"{i}?due=overdue"),
             *[(f"sort {s}", f"{b}?sort={s}") for s in ("name", "correlation_id", "definition", "state", "status", "assignee", "created", "-updated")],
             ("page 2000", f"{b}?page=2000"), ("last page", f"{b}?page=999999"), ("last page, any status", f"{b}?page=999999&status=any"),
             ("assignee=me", f"{b}?assignee=me"), ("assignee=unassigned", f"{b}?assignee=unassigned"),
@@ -97,7 +111,8 @@ class Command(BaseCommand):
                         continue
                     url = resolved.get(url, url)
                     if url is None:
-                        self._time(name, runs, warmup, lambda: (queue_counts(project=project, queues=queue_list(project=project)), 200)[1])
+                        # Uncached: what a page pays when the cache has no counts.
+                        self._time(name, runs, warmup, lambda: (queue_menu_counts(project=project, queues=queue_list(project=project), cached=False), 200)[1])
                     else:
                         extra = headers if url.startswith(api) else {}
                         self._time(name, runs, warmup, lambda: client.get(url, headers=extra).status_code)

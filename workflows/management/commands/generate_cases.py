@@ -6,6 +6,13 @@ the project's queues (their definitions and entity kinds), each with an entity, 
 names it, and one history row. Rows are written in batches: COPY on PostgreSQL (about a minute
 per 200k cases on two cores), INSERTs elsewhere. Services are not called: no webhooks, no
 engine; this is data for reading.
+
+Due times (slaHours; the definition's newest version's, else --sla-hours): a closed case was due
+`slaHours` after it was created; an open one is due within its SLA from now, a quarter of them
+overdue by up to a quarter of it (created_at spans two years, which would make every open case
+overdue). `--due-only` gives the open cases of a database generated before due times existed the
+same (the open ones only: the queues' due views are about them, and writing a million rows
+takes long), in one UPDATE per definition, adding no case.
 """
 
 import random
@@ -23,6 +30,7 @@ from projects.models import ACTING_ROLES, Membership, Project
 from workflows.entity_text import entity_display_name, entity_email
 from workflows.models import Entity, EntityKind, HistoryEvent, HistoryKind, RuntimeStatus, WorkflowRuntime
 from cases.selectors import latest_versions
+from workflows.sla import sla_hours
 
 FIRST_NAMES = (
     "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard "
@@ -52,6 +60,8 @@ STATUS_MIX = ((RuntimeStatus.ACTIVE, 0.30), (RuntimeStatus.COMPLETED, 0.65), (Ru
 ASSIGNED_SHARE = 0.03  # of the active cases
 SECOND_CASE_SHARE = 0.05  # cases of an entity that already has one
 TWO_YEARS = timedelta(days=730)
+OVERDUE_SHARE = 0.25  # of the open cases with a due time
+DEFAULT_SLA_HOURS = 48.0
 
 
 class Command(BaseCommand):
@@ -62,8 +72,13 @@ class Command(BaseCommand):
         parser.add_argument("--project", default="default", help="Project slug (default: the demo's 'default', loaded if missing).")
         parser.add_argument("--seed", type=int, default=12, help="Random seed (the same seed gives the same data).")
         parser.add_argument("--batch", type=int, default=20000, help="Cases per transaction.")
+        parser.add_argument(
+            "--sla-hours", type=float, default=DEFAULT_SLA_HOURS,
+            help="Due time for the cases of a definition whose newest version has no slaHours (0: none).",
+        )
+        parser.add_argument("--due-only", action="store_true", help="Only give the project's existing open cases due times, as generated ones get.")
 
-    def handle(self, *args, count, project, seed, batch, **options):
+    def handle(self, *args, count, project, seed, batch, sla_hours=DEFAULT_SLA_HOURS, due_only=False, **options):
         if count < 0:
             raise CommandError("N must be 0 or more.")
         if not Project.objects.filter(slug=project).exists():
@@ -71,9 +86,14 @@ class Command(BaseCommand):
                 raise CommandError(f"No project '{project}'.")
             call_command("load_demo", no_users=True, no_api_key=True, stdout=self.stdout)
         project_obj = Project.objects.get(slug=project)
-        targets = _targets(project_obj)
+        targets = _targets(project_obj, sla_hours)
         if not targets:
             raise CommandError(f"Project '{project}' has no queue with a workflow: nothing to fill.")
+        if due_only:
+            started = time.monotonic()
+            changed = _fill_due_times(project_obj, targets, timezone.now())
+            self.stdout.write(self.style.SUCCESS(f"Gave {changed} cases of '{project}' due times in {time.monotonic() - started:.0f} s."))
+            return
         usernames = dict(
             Membership.objects.filter(project=project_obj, role__in=ACTING_ROLES).values_list("user_id", "user__username")
         )
@@ -106,12 +126,14 @@ class Command(BaseCommand):
                 created_at = now - TWO_YEARS * rng.random()
                 updated_at = min(now, created_at + timedelta(days=30) * rng.random())
                 assignee = rng.choice(members) if members and status == RuntimeStatus.ACTIVE and rng.random() < ASSIGNED_SHARE else None
+                due_at = _due_at(rng.random(), target["sla"], status, created_at, now)
                 runtimes.append({
                     "id": runtime_id, "project_id": project_obj.pk, "definition_id": target["definition_id"],
                     "definition_version_id": target["version_id"], "entity_id": entity_id, "entity_kind": kind,
                     # The queues' copies, as WorkflowRuntime.save writes them from the context.
                     "entity_name": entity_display_name(kind, data), "entity_correlation_id": correlation_id,
                     "entity_email": entity_email(data), "assignee_username": usernames.get(assignee),
+                    "entity_registration_number": data.get("registrationNumber", ""), "due_at": due_at,
                     "state": state, "status": status, "tags": target["tags"].get(state, []),
                     "context": {"entity": {"type": kind, "id": correlation_id, "data": data}, "documents": []},
                     "config": {}, "assignee_id": assignee, "created_by_label": "generate_cases",
@@ -137,7 +159,45 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Added {count} cases to '{project}' in {time.monotonic() - started:.0f} s."))
 
 
-def _targets(project) -> list[dict]:
+def _due_at(roll: float, sla, status, created_at, now):
+    """A closed case was due `sla` hours after it was created; an open one is due within its SLA
+    from now, OVERDUE_SHARE of them past it."""
+    if not sla:
+        return None
+    if status != RuntimeStatus.ACTIVE:
+        return created_at + timedelta(hours=sla)
+    return now + timedelta(hours=sla) * (roll - OVERDUE_SHARE)
+
+
+def _fill_due_times(project, targets, now) -> int:
+    """Due times for existing open cases, as generated ones get them (the database's random()
+    instead of the seed's draws), in one UPDATE per definition."""
+    changed, done = 0, set()
+    for target in targets:
+        if not target["sla"] or target["definition_id"] in done:
+            continue
+        done.add(target["definition_id"])
+        seconds = target["sla"] * 3600
+        cases = WorkflowRuntime.objects.filter(project=project, definition_id=target["definition_id"], status=RuntimeStatus.ACTIVE)
+        if connection.vendor != "postgresql":
+            rng = random.Random(0)
+            rows = list(cases.only("pk", "status", "created_at"))
+            for row in rows:
+                row.due_at = _due_at(rng.random(), target["sla"], row.status, row.created_at, now)
+            WorkflowRuntime.objects.bulk_update(rows, ["due_at"], batch_size=500)
+            changed += len(rows)
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE workflows_workflowruntime SET due_at = %s + make_interval(secs => %s * (random() - %s)) "
+                "WHERE project_id = %s AND definition_id = %s AND status = %s",
+                [now, seconds, OVERDUE_SHARE, project.pk, target["definition_id"], RuntimeStatus.ACTIVE],
+            )
+            changed += cursor.rowcount
+    return changed
+
+
+def _targets(project, default_sla: float = DEFAULT_SLA_HOURS) -> list[dict]:
     """One entry per (queue kind, definition): what a generated case may be."""
     queues = Queue.objects.filter(project=project).prefetch_related("definitions")
     definitions = {d.pk: d for q in queues for d in q.definitions.all()}
@@ -157,6 +217,7 @@ def _targets(project) -> list[dict]:
                 "initial": version.statechart.get("initial") or (open_states[0] if open_states else ""),
                 "open": open_states or [""], "finals": finals or open_states or [""],
                 "tags": {name: list(spec.get("tags") or []) for name, spec in states.items() if isinstance(spec, dict)},
+                "sla": sla_hours(version.config) or (default_sla if default_sla and default_sla > 0 else None),
             })
     return targets
 
