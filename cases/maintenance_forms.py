@@ -17,31 +17,31 @@ _MISSING = object()
 class EntityJsonForm(forms.Form):
     """The entity's data as one JSON object, for definitions without an input schema."""
 
-    data = forms.CharField(
+    entity_data = forms.CharField(
         label="Entity data (JSON)",
         widget=forms.Textarea(attrs={"rows": 16, "class": "font-monospace", "spellcheck": "false"}),
     )
 
-    def clean_data(self):
-        text = self.cleaned_data["data"]
+    def clean_entity_data(self):
+        text = self.cleaned_data["entity_data"]
         try:
             value = json_parse(text)
         except ValueError as error:
             raise forms.ValidationError(f"This is not valid JSON: {error}.") from error
         if not isinstance(value, dict):
             raise forms.ValidationError("The entity's data must be a JSON object ({...}).")
-        problems = json_value_errors(value, "data")
+        problems = json_value_errors(value, "")
         if problems:
             raise forms.ValidationError([f"{p.path}: {p.message}" for p in problems])
         return value
 
     def add_located_errors(self, errors) -> None:
         for error in errors:
-            self.add_error("data", f"{error.path}: {error.message}" if error.path else error.message)
+            self.add_error("entity_data", f"{error.path}: {error.message}" if error.path else error.message)
 
 
 def entity_json_initial(data: dict) -> dict:
-    return {"data": json.dumps(data, indent=2, ensure_ascii=False)}
+    return {"entity_data": json.dumps(data, indent=2, ensure_ascii=False)}
 
 
 def _lookup(value, parts):

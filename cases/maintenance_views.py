@@ -69,7 +69,7 @@ def case_edit_entity(request, runtime_id):
             messages.error(request, MISSING_VERSION)
             return redirect("cases:case-edit-entity", runtime_id=runtime.pk)
         if form.is_valid():
-            new_data = schema_form_data(form, data) if input_schema is not None else form.cleaned_data["data"]
+            new_data = schema_form_data(form, data) if input_schema is not None else form.cleaned_data["entity_data"]
             try:
                 result = case_entity_correct(
                     project=current.project, runtime_id=runtime.pk, data=new_data, actor=Actor(user=request.user), expected_version=version

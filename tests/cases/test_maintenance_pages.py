@@ -92,18 +92,19 @@ def test_a_definition_without_an_input_schema_edits_the_data_as_json(operator, f
     page = client.get(edit_url(failed_case)).content.decode()
     assert "Entity data (JSON)" in page and "&quot;companyName&quot;: &quot;ACME Ltd&quot;" in page
     data = {"companyName": "ACME Ltd", "score": [1, 2]}
-    client.post(edit_url(failed_case), {"version": failed_case.version, "data": json.dumps(data)})
+    client.post(edit_url(failed_case), {"version": failed_case.version, "entity_data": json.dumps(data)})
     assert stored(failed_case).context["entity"]["data"] == data
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("{\"companyName\": ", "This is not valid JSON"), ("[1]", "must be a JSON object"), ("{\"companyName\": \"\"}", "companyName: This field is required")],
+    [("{\"companyName\": ", "This is not valid JSON"), ("[1]", "must be a JSON object"), ("{\"companyName\": \"\"}", "companyName: This field is required"),
+     ("{\"companyName\": \"A\\u0000\"}", "companyName: Contains a NUL character")],
 )
 def test_json_that_cannot_be_the_data_is_refused_beside_the_field(operator, failed_case, text, message):
-    response = signed_in(operator).post(edit_url(failed_case), {"version": failed_case.version, "data": text})
+    response = signed_in(operator).post(edit_url(failed_case), {"version": failed_case.version, "entity_data": text})
     assert response.status_code == 200
-    assert message in " ".join(response.context["form"].errors["data"])
+    assert message in " ".join(response.context["form"].errors["entity_data"])
     assert stored(failed_case).version == failed_case.version
 
 
@@ -134,7 +135,7 @@ def test_a_viewer_gets_403_from_both_pages(viewer, failed_case):
     client = signed_in(viewer)
     for url in (edit_url(failed_case), move_url(failed_case)):
         assert client.get(url).status_code == 403
-        assert client.post(url, {"version": failed_case.version, "data": "{}"}).status_code == 403
+        assert client.post(url, {"version": failed_case.version, "entity_data": "{}"}).status_code == 403
     assert stored(failed_case).version == failed_case.version
 
 
