@@ -3,6 +3,7 @@ last days by the demo operators, the integration and the worker, through the rea
 
 import io
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
@@ -58,18 +59,30 @@ def load_demo(*args) -> str:
     return out.getvalue()
 
 
+@dataclass
+class Loaded:
+    output: str
+    started: datetime  # when load_demo began
+
+
 @pytest.fixture(scope="module")
 def loaded(django_db_setup, django_db_blocker):
     """The demo loaded once for this module's tests, and rolled back after them."""
     with django_db_blocker.unblock(), transaction.atomic():
+        started = timezone.now()
         output = load_demo("--no-api-key")
-        yield output
+        yield Loaded(output, started)
         transaction.set_rollback(True)
 
 
 @pytest.fixture
-def demo(loaded, db):
-    return loaded
+def demo(loaded, db) -> str:
+    return loaded.output
+
+
+@pytest.fixture
+def load_started(loaded, db) -> datetime:
+    return loaded.started
 
 
 def project() -> Project:
@@ -183,6 +196,14 @@ def test_every_history_row_is_after_its_case_started_and_before_now_in_the_order
         assert rows == sorted(rows)
         assert rows[-1] < now
         assert runtime.updated_at < now
+
+
+def test_every_row_of_the_demo_was_written_at_a_moment_set_back_before_the_load(load_started):
+    assert not HistoryEvent.objects.filter(created_at__gte=load_started).exists()
+    assert not WorkflowRuntime.objects.filter(created_at__gte=load_started).exists()
+    assert not WorkflowRuntime.objects.filter(updated_at__gte=load_started).exists()
+    assert not PluginRun.objects.filter(created_at__gte=load_started).exists()
+    assert not StoredFile.objects.filter(created_at__gte=load_started).exists()
 
 
 def test_a_decided_case_shows_when_and_by_whom_it_was_decided(demo):
