@@ -25,6 +25,7 @@ from workflows.errors import WorkflowFailed
 from workflows.four_eyes import decision_confirm, decision_return
 from workflows.models import WorkflowDefinition, WorkflowDefinitionVersion, WorkflowRuntime
 from workflows.services import case_add_note, case_assign, workflow_send_event, workflow_start
+from workflows.sla import sla_hours
 
 from .cases import DEMO_CASES, INTEGRATION, SEED, WORKER, DemoCase, Step
 
@@ -169,8 +170,8 @@ def due_times_align(project) -> None:
     microsecond (the case was stamped a moment after its due time was computed)."""
     versions = WorkflowDefinitionVersion.objects.filter(definition__project=project).values_list("pk", "config")
     for version_id, config in versions:
-        hours = config.get("slaHours") if isinstance(config, dict) else None
-        if not hours:  # a saved version's slaHours is a positive number (the config schema)
+        hours = sla_hours(config)
+        if hours is None:
             continue
         WorkflowRuntime.objects.filter(project=project, definition_version_id=version_id).update(
             due_at=ExpressionWrapper(F("created_at") + timedelta(hours=hours), output_field=DateTimeField())
