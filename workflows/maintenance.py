@@ -117,14 +117,16 @@ def data_changes(old, new, path: str = "entity.data") -> list[dict]:
     return [] if json_same(old, new) else [{"path": path, "old": old, "new": new}]
 
 
-def _people_rules(runtime, actor: Actor, role, because: str) -> list[HistoryEvent]:
-    """The assignee or an admin acts on an assigned case; a person acting on an unassigned
-    one becomes its assignee (the row is returned, unsaved)."""
-    if actor.user is None:
-        return []
-    if not decisions.may_decide(runtime, actor.user, role):
+def _people_check(runtime, actor: Actor, role) -> None:
+    """The assignee or an admin acts on an assigned case."""
+    if actor.user is not None and not decisions.may_decide(runtime, actor.user, role):
         raise decisions.NotYourCase(runtime.assignee.get_username())
-    if runtime.assignee is not None:
+
+
+def _take_if_unassigned(runtime, actor: Actor, because: str) -> list[HistoryEvent]:
+    """A person acting on an unassigned case becomes its assignee (the row is returned,
+    unsaved; the case is saved by the change)."""
+    if actor.user is None or runtime.assignee is not None:
         return []
     runtime.assignee = actor.user
     return [
@@ -181,6 +183,7 @@ def case_entity_correct(*, project, runtime_id, data, actor: Actor, expected_ver
         raise CaseCompleted("entity data")
     if runtime.pending_event:
         raise decisions.DecisionPending(runtime)
+    _people_check(runtime, actor, role)
     context = copy.deepcopy(runtime.context)
     entity = context.get("entity") if isinstance(context.get("entity"), dict) else {}
     previous = entity.get("data") if isinstance(entity.get("data"), dict) else {}
@@ -191,7 +194,7 @@ def case_entity_correct(*, project, runtime_id, data, actor: Actor, expected_ver
     changes = data_changes(previous, data)
     if not changes:
         return CorrectionResult(runtime=runtime)
-    before = _people_rules(runtime, actor, role, because="corrected the entity data")
+    before = _take_if_unassigned(runtime, actor, because="corrected the entity data")
     HistoryEvent.objects.bulk_create(before)
     payload = {"changes": changes}
     if runtime.status == RuntimeStatus.ACTIVE:
@@ -285,6 +288,7 @@ def case_version_move(*, project, runtime_id, version_id, state: str, actor: Act
         raise CaseCompleted("workflow version")
     if runtime.status != RuntimeStatus.FAILED:
         raise NotFailed(runtime)
+    _people_check(runtime, actor, role)
     target = _move_target(project, runtime, version_id)
     if not isinstance(state, str) or state not in movable_states(target):
         known = state in machine_for(target).state_names if isinstance(state, str) else False
@@ -309,7 +313,7 @@ def case_version_move(*, project, runtime_id, version_id, state: str, actor: Act
         raise ServiceError(
             message=f"Version {target.version} cannot go on from '{state}': {error}. Nothing was changed.", status_code=422
         ) from error
-    before = _people_rules(runtime, actor, role, because=f"moved the case to version {target.version}")
+    before = _take_if_unassigned(runtime, actor, because=f"moved the case to version {target.version}")
     source, from_state = runtime.definition_version, runtime.state
     now = timezone.now()
     runtime.config = _moved_config(runtime.config, source.config, target.config)
