@@ -70,6 +70,11 @@ def event(at, who, name, reason=None, comment=None):
     return Step(at, who, "event", (name, payload))
 
 
+def integration_event(at, name):
+    """The demo integration (an API key: the applicant portal) sends `name`."""
+    return Step(at, INTEGRATION, "event", (name, {}))
+
+
 def confirm(at, who):
     """The second approval of the decision waiting on the case."""
     return Step(at, who, "confirm")
@@ -191,7 +196,7 @@ BUSINESS_CASES = [
         BUSINESS, _business("demo-biz-12", "Riverbend Organics LLC", "US", "OR-4471920", "Hannah", "Brooks", "hannah@riverbend.example"), 200,
         (
             event(24, "bob", "revision", "Representative details incomplete", "The representative's e-mail bounced."),
-            Step(100, INTEGRATION, "event", ("RESUBMITTED", {})),
+            integration_event(100, "RESUBMITTED"),
             note(110, "bob", "New contact details check out."),
             event(120, "bob", "approve"),
             confirm(122, "operator"),
@@ -209,7 +214,7 @@ BUSINESS_CASES = [
         BUSINESS, _business("demo-biz-15", "Tidewater Seafood AS", "NO", "923 456 789", "Ingrid", "Larsen", "ingrid@tidewater.example"), 80,
         (
             event(10, "alice", "revision", "Proof of address missing"),
-            Step(60, INTEGRATION, "event", ("RESUBMITTED", {})),
+            integration_event(60, "RESUBMITTED"),
             note(62, "alice", "Proof of address received; checking it against the registry."),
         ),
     ),
@@ -345,13 +350,13 @@ UBO_CASES = [
         WITH_UBOS,
         _business_with_ubos("demo-ubo-biz-6", "Lakeside Ventures LLC", "US", "DE-6610245", [], ("Rachel", "Adams", "rachel@lakeside.example")),
         36,
-        (plugins(0.05), Step(2, INTEGRATION, "event", ("UBO_DECIDED", {}))),
+        (plugins(0.05), integration_event(2, "UBO_DECIDED")),
     ),
     DemoCase(
         WITH_UBOS,
         _business_with_ubos("demo-ubo-biz-7", "Hollow Oak Partners LP", "GB", "LP021877", [], ("Edward", "Finch", "edward@hollowoak.example")),
         90,
-        (plugins(0.05), Step(5, INTEGRATION, "event", ("UBO_DECIDED", {}))),
+        (plugins(0.05), integration_event(5, "UBO_DECIDED")),
     ),
 ]
 
