@@ -281,3 +281,16 @@ def test_a_demo_step_the_services_refuse_loads_nothing_and_restores_the_clock(db
     assert WorkflowRuntime.objects.count() == 0
     assert Project.objects.count() == 0
     assert abs(timezone.now() - datetime.now(dt_timezone.utc)) < timedelta(seconds=5)
+
+
+def test_a_demo_step_that_would_call_a_vendor_while_loading_is_refused_and_loads_nothing(db, monkeypatch):
+    calling = demo_cases.DemoCase(
+        demo_cases.AUTOMATED,
+        demo_cases._business("demo-calling", "Calling Ltd", "GB", "11223347", "A", "B", "a@example.com"),
+        5,
+        (demo_cases.plugins(1),),  # the registry check goes to the sandbox vendor: the worker's job
+    )
+    monkeypatch.setattr(command, "demo_cases_play", functools.partial(demo_cases_play, cases=[calling]))
+    with pytest.raises(ValueError, match="does not run plugin 'registry' at load time"):
+        load_demo("--no-api-key")
+    assert WorkflowRuntime.objects.count() == 0

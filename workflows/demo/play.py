@@ -30,8 +30,6 @@ from workflows.sla import sla_hours
 from .cases import DEMO_CASES, INTEGRATION, SEED, WORKER, DemoCase, Step
 
 INTEGRATION_KEY_NAME = "Partner onboarding portal (demo)"
-# Plugin kinds a `plugins` step may run at load time: they call no vendor.
-OFFLINE_PLUGIN_KINDS = frozenset({"iterative", "child"})
 
 
 @dataclass
@@ -132,9 +130,27 @@ class _Player:
 
         runs = PluginRun.objects.filter(runtime=runtime, status=PluginRunStatus.QUEUED).order_by("entry", "position", "created_at")
         for run in runs:
-            if run.plugin_kind not in OFFLINE_PLUGIN_KINDS:
-                raise ValueError(f"The demo does not run plugin '{run.plugin_name}' ({run.plugin_kind}) at load time: it calls a vendor.")
+            if not starts_children_only(runtime.definition_version.extensions, run.plugin_name):
+                raise ValueError(f"The demo does not run plugin '{run.plugin_name}' at load time: it may call a vendor.")
             plugin_run_attempt(run_id=run.pk)
+
+
+def starts_children_only(extensions, plugin_name: str) -> bool:
+    """Whether the plugin only starts child cases (a child plugin, or an iterative one whose
+    action is a child plugin): no request goes out, so the demo may run it while loading."""
+    from automation.models import PluginList
+    from automation.queueing import plugin_declaration
+
+    found = plugin_declaration(extensions, plugin_name)
+    if found is None:
+        return False
+    list_name, plugin = found
+    if list_name == PluginList.CHILD:
+        return True
+    if plugin.get("pluginKind") == "iterative":
+        action = plugin_declaration(extensions, plugin.get("actionPluginName"))
+        return action is not None and action[0] == PluginList.CHILD
+    return False
 
 
 def acting_demo_users(project, usernames) -> dict:
