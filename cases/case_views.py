@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from automation.selectors import automation_panel
 from documents.decisions import document_decide
@@ -26,6 +27,8 @@ from workflows.selectors import definition_versions_newer
 from . import selectors
 from .current import current_project
 from .diagram import statechart_svg
+from .filters import CaseFilter
+from .navigation import FROM_PARAM, default_view, view_neighbours, view_parse, view_remember, view_remembered
 from .entity_selectors import case_entity_view
 
 MISSING_VERSION = "This form did not say which version of the case it showed, so nothing was done. Reload the case and try again."
@@ -66,6 +69,36 @@ def _event_buttons(runtime, machine, labels) -> list[dict]:
     ]
 
 
+def _case_navigation(request, current, runtime) -> dict:
+    """Back to the queue view the case was opened from (its `from`, else the one remembered for
+    this case in the session, else the case's queue with its default view), and the previous
+    and next cases of that view, each link carrying the view on."""
+    from .views import _queue_filter
+
+    queues = selectors.queue_list(project=current.project)
+    view = view_parse(request.GET.get(FROM_PARAM), queues=queues)
+    if view is not None:
+        view_remember(request.session, runtime.pk, view)
+    else:
+        view = view_parse(view_remembered(request.session, runtime.pk), queues=queues) or default_view(runtime, queues=queues)
+    if view is None:  # a case no queue lists
+        return {"queue": None, "back_url": reverse("cases:home"), "previous_url": "", "next_url": ""}
+    data = view.filter_data()
+    if data:
+        case_filter, _, _ = _queue_filter(request, current, view.queue, data)
+    else:  # the default view: no filter value to check against the states and members
+        case_filter = CaseFilter(
+            data, queryset=selectors.queue_runtimes(queue=view.queue, base_statuses=False), queue=view.queue,
+            user=request.user, states=[], members=[], definitions=list(view.queue.definitions.all()),
+        )
+    previous, following = view_neighbours(case_filter.qs, runtime)
+
+    def link(pk):
+        return f"{reverse('cases:case', kwargs={'runtime_id': pk})}?{view.from_query}" if pk else ""
+
+    return {"queue": view.queue, "back_url": view.url, "previous_url": link(previous), "next_url": link(following)}
+
+
 def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
     machine = machine_for(runtime.definition_version)
     statechart = runtime.definition_version.statechart
@@ -97,7 +130,7 @@ def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
             "case_name": selectors.case_name(runtime),
             "case_data": case_data,
             "entity_record_differs": entity.data != case_data,
-            "queue": selectors.case_queue(project=current.project, runtime=runtime),
+            **_case_navigation(request, current, runtime),
             "outcome": decisions.case_outcome(runtime),
             "state_labels": state_labels,
             "event_labels": event_labels,

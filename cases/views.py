@@ -18,6 +18,7 @@ from . import selectors
 from .current import current_project, switch_project
 from .export import export_rows
 from .filters import CaseFilter
+from .navigation import QueueView
 from .pagination import CappedPaginator, page_rows
 from .manual import (
     ACCEPTED_FILES,
@@ -101,6 +102,14 @@ def queue_export(request, slug):
     return response
 
 
+def _view_query(case_filter, page) -> str:
+    """The query string of the view shown: its valid filters and sort, and the page."""
+    query = case_filter.link_query()
+    if page.number > 1:
+        query = f"{query}&page={page.number}" if query else f"page={page.number}"
+    return query
+
+
 @login_required
 def queue_detail(request, slug):
     current, queue = _queue_or_404(request, slug)
@@ -131,6 +140,9 @@ def queue_detail(request, slug):
             "sort": case_filter.sort_value,
             "manual": target,
             "closed_matches": case_filter.closed_matches(),  # a search hiding closed cases
+            # Each row's link carries this view (filters, sort, page): the case page leads back
+            # to it and walks it with its previous and next links.
+            "case_from": QueueView(queue=queue, query=_view_query(case_filter, page)).from_query,
             "acting_members": case_filter.acting_members,
             "bulk_cap": f"{selectors.BULK_CAP:,}",
         },

@@ -26,7 +26,7 @@ KYB_FORM = {
 def open_add_case_form(page):
     page.get_by_role("link", name=re.compile("Businesses Onboarding")).click()
     expect(page.get_by_role("heading", name="Businesses Onboarding")).to_be_visible()
-    page.get_by_role("link", name="Add Case Manually").click()
+    page.get_by_role("link", name="Add Case Manually").last.click()  # the one below the list (also beside the title)
     expect(page.get_by_role("heading", name="Add Case Manually")).to_be_visible()
 
 

@@ -25,7 +25,7 @@ def alert(html: str) -> str:
 
 
 def listed_names(html: str) -> list[str]:
-    return re.findall(r'<td class="name[^"]*"><a href="/cases/[^"]+/">([^<]*)</a>', html)
+    return re.findall(r'<td class="name[^"]*"><a href="/cases/[^"?]+/(?:\?from=[^"]*)?">([^<]*)</a>', html)
 
 
 def field_html(html: str, name: str) -> str:
