@@ -20,6 +20,7 @@ from workflows import decisions
 from workflows.actors import Actor
 from workflows.errors import FieldError, RuntimeClosed, ServiceError, ValidationFailed
 from workflows.locking import cases_lock, lock_order
+from workflows.models import HistoryEvent
 from workflows.services import assignee_check, assignment_apply, require_can_act
 
 from .models import Queue
@@ -113,12 +114,14 @@ def cases_bulk_assign(
             locked = cases_lock(project=project, runtime_ids=part)
             for missing in [pk for pk in part if pk not in locked]:
                 result.refused.append(Refusal(missing, str(missing), "It no longer exists."))
+            history_rows = []
             for runtime in lock_order(locked.values()):
-                _assign_one(project, runtime, selection.get(runtime.pk), queue, definition_ids, assignee, actor, take_over, role, result)
+                _assign_one(project, runtime, selection.get(runtime.pk), queue, definition_ids, assignee, actor, take_over, role, result, history_rows)
+            HistoryEvent.objects.bulk_create(history_rows)  # one row per changed case, one INSERT
     return result
 
 
-def _assign_one(project, runtime, shown_version, queue, definition_ids, assignee, actor, take_over, role, result) -> None:
+def _assign_one(project, runtime, shown_version, queue, definition_ids, assignee, actor, take_over, role, result, history_rows) -> None:
     name = _case_name(runtime)
     if not _in_queue(runtime, queue, definition_ids):
         result.refused.append(Refusal(runtime.pk, name, f"It left the queue {queue.name} meanwhile."))
@@ -130,7 +133,9 @@ def _assign_one(project, runtime, shown_version, queue, definition_ids, assignee
         result.refused.append(Refusal(runtime.pk, name, "It changed after the list was shown; open it to see what changed."))
         return
     try:
-        row = assignment_apply(project=project, runtime=runtime, assignee=assignee, actor=actor, take_over=take_over)
+        row = assignment_apply(
+            project=project, runtime=runtime, assignee=assignee, actor=actor, take_over=take_over, history_rows=history_rows
+        )
     except decisions.TakeOverNeeded as error:
         hint = (
             "Tick “Take over cases assigned to others” to reassign it."

@@ -807,11 +807,14 @@ def assignee_check(*, project: Project, assignee) -> None:
         )
 
 
-def assignment_apply(*, project: Project, runtime: WorkflowRuntime, assignee, actor: Actor, take_over: bool = False) -> HistoryEvent | None:
+def assignment_apply(
+    *, project: Project, runtime: WorkflowRuntime, assignee, actor: Actor, take_over: bool = False, history_rows: list | None = None
+) -> HistoryEvent | None:
     """The assignment of one case locked by the caller, to an assignee already checked
     (assignee_check): refused when the case is closed or someone else's without `take_over`;
     None when it is already so, else its history row. The single and the bulk assignment
-    (cases.bulk) both change a case through here."""
+    (cases.bulk) both change a case through here; the bulk one passes `history_rows`, where
+    the row is put to be inserted with the others of its transaction (one INSERT)."""
     _require_open(runtime)
     previous = runtime.assignee
     if (previous.pk if previous else None) == (assignee.pk if assignee else None):
@@ -821,7 +824,7 @@ def assignment_apply(*, project: Project, runtime: WorkflowRuntime, assignee, ac
     runtime.assignee = assignee
     runtime.save(update_fields=["assignee", "updated_at"])
     kind = HistoryKind.ASSIGNED if assignee else HistoryKind.UNASSIGNED
-    return HistoryEvent.objects.create(
+    row = HistoryEvent(
         project=project,
         runtime=runtime,
         kind=kind,
@@ -833,6 +836,11 @@ def assignment_apply(*, project: Project, runtime: WorkflowRuntime, assignee, ac
         },
         **actor.history_fields(),
     )
+    if history_rows is None:
+        row.save()
+    else:
+        history_rows.append(row)
+    return row
 
 
 @transaction.atomic
