@@ -5,9 +5,10 @@ Pure: no query, no request. Values come from a case's context (anything a client
 strings and numbers are shown as fields; any other type is left in the tree, where it is shown
 escaped as JSON. The templates escape every value; links are made only for http(s) URLs."""
 
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
-from automation.entities import ROLES, _ownership, person_of
+from automation.entities import ROLES, person_of
 
 # Longest text shown in a field (the tree below keeps the whole value).
 MAX_TEXT = 500
@@ -150,11 +151,22 @@ def safe_url(value) -> str | None:
     return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
 
 
+OWNERSHIP_KEYS = ("ownership", "ownershipPercentage", "percentageOfOwnership")
+
+
 def ownership_label(person: dict) -> str:
-    number = _ownership(person)
-    if number is None:
+    """"55%" for a number from 0 to 100 (a string of one too), else nothing: NaN, infinities,
+    booleans and other types are not an ownership."""
+    value = next((person[key] for key in OWNERSHIP_KEYS if key in person), None)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)) or len(str(value)) > 40:
         return ""
-    text = format(number.normalize(), "f")
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return ""
+    if not number.is_finite() or not Decimal(0) <= number <= Decimal(100):
+        return ""
+    text = format(abs(number).normalize() if number == 0 else number.normalize(), "f")
     return f"{text}%"
 
 

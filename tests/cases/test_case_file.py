@@ -202,3 +202,25 @@ def test_the_case_page_links_to_the_case_file(viewer_client, demo_project):
 def operator_actor_for_demo(demo_project):
     return Actor(user=MembershipFactory(project=demo_project, user=UserFactory(username="noter"), role=Role.OPERATOR).user)
 
+
+
+def test_a_case_file_of_thousands_of_history_rows_is_streamed_in_bounded_memory(viewer_client, demo_project):
+    import tracemalloc
+
+    from workflows.models import HistoryEvent, HistoryKind
+
+    runtime = start(demo_project, "biz-big")
+    HistoryEvent.objects.bulk_create(
+        [HistoryEvent(project=demo_project, runtime=runtime, kind=HistoryKind.NOTE, payload={"text": f"note {n} " + "x" * 200}, actor_label="noter")
+         for n in range(5000)],
+        batch_size=1000,
+    )
+    response = viewer_client.get(f"/cases/{runtime.pk}/case-file.html")
+    tracemalloc.start()
+    try:
+        written = sum(len(part) for part in response.streaming_content)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert written > 3_000_000  # the notes twice: in their section and in the history
+    assert peak < 2 * 2**20  # a file built whole would hold all of it at once

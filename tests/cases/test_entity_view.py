@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.template.loader import render_to_string
 
-from cases.entity_view import MAX_PEOPLE, address_lines, entity_view, input_labels, safe_url
+from cases.entity_view import MAX_PEOPLE, address_lines, entity_view, input_labels, ownership_label, safe_url
 
 DEMO = Path(__file__).resolve().parents[2] / "workflows" / "demo"
 
@@ -176,3 +176,9 @@ def test_data_that_is_not_an_object_shows_nothing():
     assert entity_view("business", ["not", "a", "dict"]) == {
         "kind": "business", "fields": [], "representative": None, "people": [], "people_more": 0, "rest": {},
     }
+
+
+@pytest.mark.parametrize("value, shown", [(55, "55%"), ("45.50", "45.5%"), (1e2, "100%"), ("1E+1", "10%"), ("-0", "0%"), (0.125, "0.125%"),
+                                          ("NaN", ""), ("sNaN", ""), ("Infinity", ""), (101, ""), (-1, ""), (True, ""), ([50], ""), ({"v": 5}, ""), ("", "")])
+def test_an_ownership_is_shown_only_for_a_number_from_0_to_100(value, shown):
+    assert ownership_label({"ownership": value}) == shown
