@@ -97,6 +97,10 @@ else:
     # Opening a PostgreSQL connection costs more than a typical request: keep them.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The statements every run and event executes (config.fastload) are prepared once per
+# connection, with their values bound on the server. Off behind a pooler that cannot keep
+# prepared statements (PgBouncer before 1.21 in transaction mode).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -18,19 +18,16 @@ RELATED = ("definition_version", "definition", "entity", "assignee")
 def case_lock(*, project, runtime_id) -> WorkflowRuntime:
     """Locks one case of the project (FOR UPDATE) and returns it with what a change reads;
     NotFound when the project has no such case. A child case's parent is locked first (a
-    child's change reports to its parent in the same transaction). The lock itself is one
-    SELECT (config.fastload: the ORM compiled this query slower than PostgreSQL answered it)."""
-    parent_id = (
-        WorkflowRuntime.objects.filter(project=project.pk, pk=runtime_id).values_list("parent_runtime_id", flat=True).first()
-    )
-    if parent_id is not None:
-        get_with_related(WorkflowRuntime, related=(), filters={"pk": parent_id}, lock=True)
+    child's change reports to its parent in the same transaction). A case without a parent,
+    the usual one, is locked by one SELECT (config.fastload: the ORM compiled this query
+    slower than PostgreSQL answered it), which takes it only if it has no parent: a case's
+    parent is set when it is created and never changes, so nothing else can be first."""
     runtime = get_with_related(
-        WorkflowRuntime,
-        related=RELATED,
-        filters={"project": project.pk, "pk": runtime_id},
-        lock=True,
+        WorkflowRuntime, related=RELATED, filters={"project": project.pk, "pk": runtime_id}, null=("parent_runtime",), lock=True
     )
+    if runtime is not None:
+        return runtime
+    runtime = _parent_first_lock({"project": project.pk, "pk": runtime_id})
     if runtime is None:
         raise NotFound("Workflow runtime not found.")
     return runtime
@@ -39,10 +36,18 @@ def case_lock(*, project, runtime_id) -> WorkflowRuntime:
 def case_lock_any_project(*, runtime_id) -> WorkflowRuntime | None:
     """The same lock for the task worker, which acts for the case's own project (read from the
     case itself); None when the case is gone."""
-    parent_id = WorkflowRuntime.objects.filter(pk=runtime_id).values_list("parent_runtime_id", flat=True).first()
-    if parent_id is not None:
-        get_with_related(WorkflowRuntime, related=(), filters={"pk": parent_id}, lock=True)
-    return get_with_related(WorkflowRuntime, related=RELATED, filters={"pk": runtime_id}, lock=True)
+    runtime = get_with_related(WorkflowRuntime, related=RELATED, filters={"pk": runtime_id}, null=("parent_runtime",), lock=True)
+    return runtime if runtime is not None else _parent_first_lock({"pk": runtime_id})
+
+
+def _parent_first_lock(filters: dict) -> WorkflowRuntime | None:
+    """A child case, locked after its parent; None when there is no such case."""
+    found = list(WorkflowRuntime.objects.filter(**filters).values_list("parent_runtime_id", flat=True)[:1])
+    if not found:
+        return None
+    if found[0] is not None:
+        get_with_related(WorkflowRuntime, related=(), filters={"pk": found[0]}, lock=True)
+    return get_with_related(WorkflowRuntime, related=RELATED, filters=filters, lock=True)
 
 
 def lock_order(runtimes) -> list:

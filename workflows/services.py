@@ -8,7 +8,7 @@ from functools import lru_cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.fastload import columns as fastload_columns, first_of
+from config.fastload import columns as fastload_columns, first_of, hot_cursor
 from automation.queueing import plugin_runs_queue
 from documents.fetch_queue import file_fetches_queue
 from documents.intake import documents_intake, documents_revise
@@ -187,7 +187,7 @@ def _upsert_returning_pk(obj, *, unique_fields: list[str], update_fields: list[s
         f"RETURNING {qn(meta.pk.column)}"
     )
     values = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, values)
         return meta.pk.to_python(cursor.fetchone()[0])
 
