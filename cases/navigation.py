@@ -216,11 +216,12 @@ def view_neighbours(queryset, runtime) -> tuple[object, object]:
     if previous is None and following is None:
         return None, None
     annotations = {name: value for name, value in (("previous", previous), ("next", following)) if value is not None}
-    found = (
-        WorkflowRuntime.objects.using(queryset.db).filter(pk=runtime.pk).annotate(**annotations)
-        .values_list(*annotations).first()
+    # The case's own row carries both subqueries (each planned on its own, as a range of one index).
+    found = list(
+        WorkflowRuntime.objects.using(queryset.db).filter(pk=runtime.pk).order_by()
+        .annotate(**annotations).values_list(*annotations)[:1]
     )
-    if found is None:
+    if not found:
         return None, None
-    values = dict(zip(annotations, found))
+    values = dict(zip(annotations, found[0]))
     return values.get("previous"), values.get("next")
