@@ -183,7 +183,7 @@ class FastWrites:
     (F(), functions) and other databases take the ORM's path."""
 
     def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
-        if not values or using != DEFAULT_DB_ALIAS or self._meta.select_on_save or not _plain(values):
+        if not values or using != DEFAULT_DB_ALIAS or self._meta.select_on_save or not _plain(v for _, _, v in values):
             return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
         connection = connections[DEFAULT_DB_ALIAS]
         meta = self._meta
