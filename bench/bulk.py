@@ -73,6 +73,14 @@ def main():
             f"changed {len(result.changed)}  unchanged {len(result.unchanged)}  refused {len(result.refused)}  "
             f"({elapsed * 1000 / len(ids):.1f} ms/case)"
         )
+        kinds = {}
+        for query in queries.captured_queries:
+            kind = " ".join(query["sql"].split()[:3])[:40]
+            count, spent = kinds.get(kind, (0, 0.0))
+            kinds[kind] = (count + 1, spent + float(query["time"]))
+        print("           database time: " + ", ".join(
+            f"{kind} x{count} {spent * 1000:.0f} ms" for kind, (count, spent) in sorted(kinds.items(), key=lambda kv: -kv[1][1])[:4]
+        ))
         if result.refused:
             for refusal in result.refused[:5]:
                 print(f"  refused {refusal.case_id}: {refusal.reason}")
