@@ -25,7 +25,8 @@ def _ownership(person: dict):
         number = Decimal(str(value))
     except InvalidOperation:
         return None
-    return number if Decimal(0) <= number <= Decimal(100) else None
+    # "NaN" and "Infinity" parse, and a NaN raises on comparison: no share of a company.
+    return number if number.is_finite() and Decimal(0) <= number <= Decimal(100) else None
 
 
 def person_of(person: dict, business_correlation_id: str) -> dict:

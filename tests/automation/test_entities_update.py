@@ -79,3 +79,18 @@ def test_a_person_without_a_name_fails_the_plugin_and_records_nobody(demo_projec
     assert PluginRun.objects.get(runtime=runtime).status == PluginRunStatus.FAILED
     assert "firstName or lastName" in runtime.context["pluginsOutput"]["record_people"]["error"]
     assert not EntityLink.objects.exists() and not Entity.objects.filter(correlation_id="ubo-x").exists()
+
+
+def test_an_ownership_that_is_not_a_finite_share_links_the_person_without_one(demo_project):
+    start(
+        demo_project,
+        [
+            {"id": "ubo-nan", "firstName": "Nan", "lastName": "Lee", "ownership": "NaN"},
+            {"id": "ubo-inf", "firstName": "Inf", "lastName": "Lee", "ownership": "Infinity"},
+        ],
+    )
+    run_worker()
+    assert sorted((link.person.correlation_id, link.ownership) for link in EntityLink.objects.select_related("person")) == [
+        ("ubo-inf", None),
+        ("ubo-nan", None),
+    ]
