@@ -32,6 +32,16 @@ def case_heading(page, name):
     return page.get_by_role("heading", level=1, name=name)
 
 
+def keys_ready(page):
+    """keys.js runs after the page is parsed (defer): a key pressed before it would be lost."""
+    expect(page.locator("#keys-help-button")).to_be_attached()
+
+
+def press(page, key):
+    keys_ready(page)
+    page.keyboard.press(key)
+
+
 def same_view(url, expected):
     left, right = urlsplit(url), urlsplit(expected)
     return left.path == right.path and parse_qs(left.query) == parse_qs(right.query)
@@ -42,14 +52,14 @@ def test_j_and_k_move_through_the_rows_and_enter_opens_the_highlighted_case(demo
     page = login("operator", "operator")
     page.goto(f"{live_server.url}{QUEUE}?sort=name")
     rows = page.locator("table.case-table tbody tr")
-    page.keyboard.press("j")
+    press(page, "j")
     expect(rows.nth(0)).to_have_attribute("data-key-selected", "true")
     expect(rows.nth(0).get_by_role("link", name="Anna Co")).to_be_focused()
-    page.keyboard.press("j")
-    page.keyboard.press("j")
+    press(page, "j")
+    press(page, "j")
     expect(rows.nth(2)).to_have_class(re.compile(r"\btable-active\b"))
     expect(rows.nth(0)).not_to_have_attribute("data-key-selected", "true")
-    page.keyboard.press("k")
+    press(page, "k")
     expect(rows.nth(1)).to_have_attribute("data-key-selected", "true")
     page.screenshot(path=screenshots / f"queue-keyboard-{width}.png")
     page.keyboard.press("Enter")
@@ -63,7 +73,7 @@ def test_question_mark_opens_the_list_of_keys_as_a_dialog_that_escape_closes(dem
     page.goto(f"{live_server.url}/cases/{runtime.pk}/")
     opener = page.locator("#keys-help-button")
     opener.focus()
-    page.keyboard.press("?")
+    press(page, "?")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
     expect(dialog).to_be_visible()
     expect(dialog).to_have_attribute("aria-modal", "true")
@@ -72,7 +82,7 @@ def test_question_mark_opens_the_list_of_keys_as_a_dialog_that_escape_closes(dem
     expect(dialog.get_by_role("button", name="Close")).to_be_focused()
     page.keyboard.press("Tab")  # focus stays in the dialog: the page behind is inert
     assert page.evaluate("document.getElementById('keys-help').contains(document.activeElement) || document.activeElement === document.body")
-    page.keyboard.press("a")  # no shortcut runs behind the dialog
+    press(page, "a")  # no shortcut runs behind the dialog
     page.screenshot(path=screenshots / f"case-keys-help-{width}.png")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
@@ -84,7 +94,7 @@ def test_the_queue_lists_its_keys_on_question_mark(demo, login, live_server, wid
     named_cases(demo, ["Listed Co"])
     page = login("operator", "operator")
     page.goto(f"{live_server.url}{QUEUE}")
-    page.keyboard.press("?")
+    press(page, "?")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
     expect(dialog).to_contain_text("Next row")
     expect(dialog).to_contain_text("Open the highlighted case")
@@ -97,7 +107,7 @@ def test_a_assigns_the_case_to_me(demo, login, live_server, width):
     page = login("operator", "operator")
     page.goto(f"{live_server.url}/cases/{runtime.pk}/")
     expect(page.get_by_role("button", name="Assign to me")).to_have_attribute("aria-keyshortcuts", "a")
-    page.keyboard.press("a")
+    press(page, "a")
     expect(page.get_by_text("Assigned to operator.")).to_be_visible()
     expect(page.locator("#case-assignee")).to_have_text("operator")
     assert WorkflowRuntime.objects.get(pk=runtime.pk).assignee.username == "operator"
@@ -107,7 +117,7 @@ def test_keys_are_text_while_typing_a_note(demo, login, live_server, width):
     runtime = named_cases(demo, ["Typing Co"])[0]
     page = login("operator", "operator")
     page.goto(f"{live_server.url}/cases/{runtime.pk}/")
-    page.keyboard.press("n")
+    press(page, "n")
     note = page.get_by_label("Note", exact=True)
     expect(note).to_be_focused()
     page.keyboard.type("a j ] u 1 ?")
@@ -115,7 +125,7 @@ def test_keys_are_text_while_typing_a_note(demo, login, live_server, width):
     expect(page.get_by_role("dialog")).to_have_count(0)
     page.keyboard.press("Control+j")  # with a modifier, not a shortcut either
     page.keyboard.press("Escape")  # leaves the note: shortcuts work again
-    page.keyboard.press("?")
+    press(page, "?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
     assert WorkflowRuntime.objects.get(pk=runtime.pk).assignee is None
 
@@ -129,12 +139,12 @@ def test_a_number_presses_its_decision_button_and_a_final_one_still_asks(demo, l
     expect(approve.locator("kbd")).to_have_text(key)
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-    page.keyboard.press(key)
+    press(page, key)
     page.wait_for_timeout(300)
     assert asked and "completes the case" in asked[0]
     assert WorkflowRuntime.objects.get(pk=runtime.pk).status == "active"  # dismissed: nothing sent
     page.once("dialog", lambda dialog: dialog.accept())
-    page.keyboard.press(key)
+    press(page, key)
     expect(page.locator("#case-status")).to_have_text("completed")
 
 
@@ -153,16 +163,16 @@ def test_previous_and_next_walk_a_filtered_sorted_view_and_back_returns_to_it(de
     expect(page.locator("#case-previous-none")).to_have_text("First case")
     page.get_by_role("link", name="Next case").click()
     expect(case_heading(page, "Walk Delta")).to_be_visible()
-    page.keyboard.press("]")
+    press(page, "]")
     expect(case_heading(page, "Walk Beta")).to_be_visible()
-    page.keyboard.press("j")
+    press(page, "j")
     expect(case_heading(page, "Walk Alpha")).to_be_visible()
     expect(page.get_by_role("link", name="Next case")).to_have_count(0)  # the last of the view
     expect(page.locator("#case-next-none")).to_have_text("Last case")
-    page.keyboard.press("[")
+    press(page, "[")
     expect(case_heading(page, "Walk Beta")).to_be_visible()
     page.screenshot(path=screenshots / f"case-walk-{width}.png", full_page=width == "phone")
-    page.keyboard.press("u")
+    press(page, "u")
     expect(page.get_by_role("heading", name="Businesses Onboarding")).to_be_visible()
     assert same_view(page.url.removeprefix(live_server.url), view)
     expect(page.get_by_label("Search")).to_have_value("walk")

@@ -24,7 +24,7 @@ KYB_FORM = {
 
 
 def open_add_case_form(page):
-    page.get_by_role("link", name=re.compile("Businesses Onboarding")).click()
+    page.get_by_role("link", name=re.compile("^Businesses Onboarding")).click()  # the menu (not "Back to ...")
     expect(page.get_by_role("heading", name="Businesses Onboarding")).to_be_visible()
     page.get_by_role("link", name="Add Case Manually").last.click()  # the one below the list (also beside the title)
     expect(page.get_by_role("heading", name="Add Case Manually")).to_be_visible()
@@ -69,7 +69,7 @@ def test_operator_adds_a_case_and_a_second_member_confirms_the_four_eyes_approva
     assert runtime.history.get(kind=HistoryKind.DECISION_PROPOSED).actor_label == "operator"
     page.screenshot(path=screenshots / "case-wide.png", full_page=True)
 
-    page.get_by_role("link", name=re.compile("Businesses Onboarding")).click()
+    page.get_by_role("link", name=re.compile("^Businesses Onboarding")).click()  # the menu (not "Back to ...")
     page.get_by_label("Status").select_option("completed")
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_role("link", name="Browser Test Ltd")).to_be_visible()

@@ -187,6 +187,7 @@ def test_a_case_opened_from_another_view_later_leads_back_to_that_one(operator_c
         "status=any&sort=due",  # cases without a due time last, in either direction
         "status=any&sort=-due",
         "sort=due&assignee=unassigned",
+        "due=overdue&sort=-name",
         "status=any&sort=definition",  # one workflow in the queue: the order is the id's
         "status=any&sort=state,-name",  # a hand-made sort on two keys
         "status=any&sort=-assignee,created",
