@@ -58,7 +58,7 @@ class IgnoredFilter:
 class CaseFilter(django_filters.FilterSet):
     """The queue page's filters; every value lives in the query string."""
 
-    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Name, ID, email, registration number or case id", "type": "search"}))
+    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Name, ID, email or reg. no.", "type": "search"}))
     status = django_filters.ChoiceFilter(method="filter_status", label="Status", empty_label=None)
     state = django_filters.ChoiceFilter(field_name="state", label="State", empty_label="Any state")
     assignee = django_filters.ChoiceFilter(method="filter_assignee", label="Assignee", empty_label="Anyone")

@@ -99,6 +99,8 @@ class Command(BaseCommand):
         )
         members = list(usernames)
         rng = random.Random(seed)
+        # Its own draws for due times, so that a seed gives the same cases as before them.
+        due_rng = random.Random(seed + 1)
         writer = _Writer()
         now = timezone.now()
         started = time.monotonic()
@@ -126,7 +128,7 @@ class Command(BaseCommand):
                 created_at = now - TWO_YEARS * rng.random()
                 updated_at = min(now, created_at + timedelta(days=30) * rng.random())
                 assignee = rng.choice(members) if members and status == RuntimeStatus.ACTIVE and rng.random() < ASSIGNED_SHARE else None
-                due_at = _due_at(rng.random(), target["sla"], status, created_at, now)
+                due_at = _due_at(due_rng.random(), target["sla"], status, created_at, now)
                 runtimes.append({
                     "id": runtime_id, "project_id": project_obj.pk, "definition_id": target["definition_id"],
                     "definition_version_id": target["version_id"], "entity_id": entity_id, "entity_kind": kind,
