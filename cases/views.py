@@ -145,6 +145,8 @@ def queue_detail(request, slug):
             "case_from": QueueView(queue=queue, query=_view_query(case_filter, page)).from_query,
             "acting_members": case_filter.acting_members,
             "bulk_cap": f"{selectors.BULK_CAP:,}",
+            # One workflow's queue needs no Workflow column: it would repeat one name per row.
+            "workflow_column": len(definitions) > 1,
         },
     )
 

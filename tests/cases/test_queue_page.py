@@ -162,3 +162,24 @@ def test_browsers_asking_for_favicon_ico_are_sent_to_the_icon(operator_client):
     response = operator_client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"].endswith("favicon.svg")
+
+
+def workflow_header_count(html: str) -> int:
+    return len(re.findall(r"<th [^>]*>\s*<a [^>]*>Workflow", html))
+
+
+def test_a_one_workflow_queue_has_no_workflow_column(operator_client, cases):
+    html = operator_client.get(QUEUE_URL).content.decode()
+    assert workflow_header_count(html) == 0
+    assert '<td class="workflow' not in html
+
+
+def test_a_queue_of_two_workflows_names_each_case_s_workflow(operator_client, cases, demo_project):
+    from cases.models import Queue
+    from workflows.models import WorkflowDefinition
+
+    queue = Queue.objects.get(project=demo_project, slug="businesses-onboarding")
+    queue.definitions.add(WorkflowDefinition.objects.get(project=demo_project, key="kyb_ubo_demo"))
+    html = operator_client.get(QUEUE_URL).content.decode()
+    assert workflow_header_count(html) == 1
+    assert html.count('<td class="workflow') == len(listed_names(html)) == 3
