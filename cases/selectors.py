@@ -232,6 +232,7 @@ def _ownership_in(context):
     data = entity.get("data") if isinstance(entity, dict) else None
     return data.get("ownership") if isinstance(data, dict) else None
 
+
 # --- bulk work and saved views ---------------------------------------------------------------
 
 # The most cases one bulk action changes (the page says so; more is refused, not cut short).

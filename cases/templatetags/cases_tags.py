@@ -105,6 +105,7 @@ def without_decision(payload):
     """A payload without the reason and comment, which the history shows as text."""
     return {k: v for k, v in payload.items() if k not in DECISION_KEYS} if isinstance(payload, dict) else payload
 
+
 @register.filter
 def views_of(saved_views, queue_id) -> list:
     """`saved_views|views_of:queue.pk`: the saved views listed under that queue (none: [])."""
