@@ -62,7 +62,7 @@ def main():
     from cases.current import current_project
     from cases.models import Queue
     from cases.navigation import QueueView, view_neighbours
-    from cases.views import _queue_filter
+    from cases.views import queue_filter
     from projects.models import Project
     from workflows.models import WorkflowRuntime
 
@@ -92,7 +92,7 @@ def main():
     for query in VIEWS:
         request = request_for(f"/queues/{queue.slug}/?{query}")
         current = current_project(request)
-        case_filter, _, _ = _queue_filter(request, current, queue, QueryDict(query))
+        case_filter, _, _ = queue_filter(request, current, queue, QueryDict(query))
         queryset = case_filter.qs
         top = list(queryset.values_list("pk", flat=True)[12:13])  # the middle of the first page
         deep = list(queryset.values_list("pk", flat=True)[args.deep : args.deep + 1])  # setup only: not timed

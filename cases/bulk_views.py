@@ -18,7 +18,7 @@ from . import selectors
 from .bulk import BulkAction, cases_bulk_assign
 from .current import current_project
 from .saved_views import saved_view_create, saved_view_delete
-from .views import _queue_filter, _queue_or_404
+from .views import queue_filter, queue_or_404
 
 
 class Scope:
@@ -54,7 +54,7 @@ def queue_bulk(request, slug):
     """Assign to me, assign to a member or unassign: the selected cases, the page's, or all
     that the queue's filter matches (re-run here with the page's query and scoping), at most
     BULK_CAP."""
-    current, queue = _queue_or_404(request, slug)
+    current, queue = queue_or_404(request, slug)
     if not current.can_act:
         raise PermissionDenied("Viewers cannot act on cases.")
     query = request.POST.get("query", "")
@@ -62,7 +62,7 @@ def queue_bulk(request, slug):
     scope = request.POST.get("scope", Scope.SELECTED)
     outside = 0
     if scope == Scope.ALL:
-        case_filter, _, _ = _queue_filter(request, current, queue, QueryDict(query))
+        case_filter, _, _ = queue_filter(request, current, queue, QueryDict(query))
         selection, more = selectors.bulk_selection(queryset=case_filter.qs)
         if more:
             messages.error(
@@ -115,9 +115,9 @@ def queue_bulk(request, slug):
 @login_required
 @require_POST
 def saved_view_save(request, slug):
-    current, queue = _queue_or_404(request, slug)
+    current, queue = queue_or_404(request, slug)
     query = request.POST.get("query", "")
-    case_filter, _, _ = _queue_filter(request, current, queue, QueryDict(query))
+    case_filter, _, _ = queue_filter(request, current, queue, QueryDict(query))
     try:
         view = saved_view_create(
             project=current.project,

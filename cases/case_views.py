@@ -34,7 +34,7 @@ from .entity_selectors import case_entity_view
 MISSING_VERSION = "This form did not say which version of the case it showed, so nothing was done. Reload the case and try again."
 
 
-def _case_or_404(request, runtime_id):
+def case_or_404(request, runtime_id):
     current = current_project(request)
     runtime = selectors.case_get(project=current.project, runtime_id=runtime_id)
     if runtime is None:
@@ -73,7 +73,7 @@ def _case_navigation(request, current, runtime) -> dict:
     """Back to the queue view the case was opened from (its `from`, else the one remembered for
     this case in the session, else the case's queue with its default view), and the previous
     and next cases of that view, each link carrying the view on."""
-    from .views import _queue_filter
+    from .views import queue_filter
 
     queues = selectors.queue_list(project=current.project)
     view = view_parse(request.GET.get(FROM_PARAM), queues=queues)
@@ -85,7 +85,7 @@ def _case_navigation(request, current, runtime) -> dict:
         return {"queue": None, "back_url": reverse("cases:home"), "previous_url": "", "next_url": ""}
     data = view.filter_data()
     if data:
-        case_filter, _, _ = _queue_filter(request, current, view.queue, data)
+        case_filter, _, _ = queue_filter(request, current, view.queue, data)
     else:  # the default view: no filter value to check against the states and members
         case_filter = CaseFilter(
             data, queryset=selectors.queue_runtimes(queue=view.queue, base_statuses=False), queue=view.queue,
@@ -159,7 +159,7 @@ def _case_page(request, current, runtime, *, payload_text="", payload_error=""):
 
 @login_required
 def case_detail(request, runtime_id):
-    current, runtime = _case_or_404(request, runtime_id)
+    current, runtime = case_or_404(request, runtime_id)
     return _case_page(request, current, runtime)
 
 
@@ -174,7 +174,7 @@ FIELD_LABELS = {
 }
 
 
-def _page_message(error: ServiceError) -> str:
+def page_message(error: ServiceError) -> str:
     """A refusal in the words of the page: field labels, not API paths."""
     if not error.errors:
         return error.message
@@ -184,7 +184,7 @@ def _page_message(error: ServiceError) -> str:
     return details if error.message == "Validation error" else f"{error.message} {details}"
 
 
-def _form_version(request) -> int | None:
+def form_version(request) -> int | None:
     try:
         return int(request.POST.get("version", ""))
     except ValueError:
@@ -196,10 +196,10 @@ def _act(request, runtime_id, action, *, on_take_over=None):
     that does not say which version of the case it showed changes nothing."""
     if request.method != "POST":
         return redirect("cases:case", runtime_id=runtime_id)  # a bookmarked or reloaded action URL
-    current, runtime = _case_or_404(request, runtime_id)
+    current, runtime = case_or_404(request, runtime_id)
     if not current.can_act:
         raise PermissionDenied("Viewers cannot act on cases.")
-    version = _form_version(request)
+    version = form_version(request)
     if version is None:
         messages.error(request, MISSING_VERSION)
         return redirect("cases:case", runtime_id=runtime.pk)
@@ -212,7 +212,7 @@ def _act(request, runtime_id, action, *, on_take_over=None):
     except ServiceError as error:
         if isinstance(error, ServicePermissionDenied):
             raise PermissionDenied(error.message) from error
-        messages.error(request, _page_message(error))
+        messages.error(request, page_message(error))
     else:
         if message:
             messages.success(request, message)
@@ -232,7 +232,7 @@ def case_event(request, runtime_id):
         return redirect("cases:case", runtime_id=runtime_id)
     name = request.POST.get("name", "")
     payload_text = request.POST.get("payload", "").strip()
-    current, runtime = _case_or_404(request, runtime_id)
+    current, runtime = case_or_404(request, runtime_id)
     if not current.can_act:
         # Before the payload is read or a confirmation shown: a viewer is never asked to confirm
         # something that would be refused anyway.

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 
 from . import entity_selectors
 from .case_file import CASE_FILE_CSP, case_file_parts
-from .case_views import _case_or_404
+from .case_views import case_or_404
 from .current import current_project
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def _generated_by(user) -> str:
 @require_safe
 def case_file_download(request, runtime_id):
     """The case file as a download: self-contained HTML, streamed, no script allowed to run."""
-    current, runtime = _case_or_404(request, runtime_id)
+    current, runtime = case_or_404(request, runtime_id)
     logger.info("Case file of %s downloaded by %s (project %s)", runtime.pk, request.user.get_username(), current.project.slug)
     response = StreamingHttpResponse(
         case_file_parts(runtime=runtime, project=current.project, generated_by=_generated_by(request.user)),

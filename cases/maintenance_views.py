@@ -23,7 +23,7 @@ from workflows.models import RuntimeStatus
 from workflows.selectors import definition_versions_newer
 
 from . import selectors
-from .case_views import MISSING_VERSION, _case_or_404, _form_version, _page_message
+from .case_views import MISSING_VERSION, case_or_404, form_version, page_message
 from .maintenance_forms import (
     EntityJsonForm,
     entity_json_initial,
@@ -35,7 +35,7 @@ from .schema_forms import SchemaForm
 
 
 def _maintained_case(request, runtime_id):
-    current, runtime = _case_or_404(request, runtime_id)
+    current, runtime = case_or_404(request, runtime_id)
     if not current.can_act:
         raise PermissionDenied("Viewers cannot change cases.")
     return current, runtime
@@ -45,7 +45,7 @@ def _refused(error: ServiceError):
     """A refusal the page cannot place: 403 for a permission, else its message."""
     if isinstance(error, ServicePermissionDenied):
         raise PermissionDenied(error.message) from error
-    return _page_message(error)
+    return page_message(error)
 
 
 @login_required
@@ -64,7 +64,7 @@ def case_edit_entity(request, runtime_id):
         form = EntityJsonForm(posted, initial=entity_json_initial(data))
     page_errors = []
     if posted is not None:
-        version = _form_version(request)
+        version = form_version(request)
         if version is None:
             messages.error(request, MISSING_VERSION)
             return redirect("cases:case-edit-entity", runtime_id=runtime.pk)
@@ -128,7 +128,7 @@ def case_move_version(request, runtime_id):
     state = request.POST.get("state") or (runtime.state if runtime.state in states else (states[0] if states else ""))
     field_errors, page_errors = {}, []
     if request.method == "POST":
-        version = _form_version(request)
+        version = form_version(request)
         if version is None:
             messages.error(request, MISSING_VERSION)
             return redirect("cases:case-move-version", runtime_id=runtime.pk)

@@ -52,7 +52,7 @@ def project_switch(request):
     return redirect("cases:home")
 
 
-def _queue_or_404(request, slug):
+def queue_or_404(request, slug):
     current = current_project(request)
     queue = selectors.queue_get(project=current.project, slug=slug)
     if queue is None:
@@ -69,7 +69,7 @@ def _page_number(value) -> int:
         return 1
 
 
-def _queue_filter(request, current, queue, data=None):
+def queue_filter(request, current, queue, data=None):
     """The queue's filter over its cases, as the request asks (or `data`, a query string's
     values): the page, its export, its bulk actions and saved views share it."""
     definitions = list(queue.definitions.all())
@@ -93,8 +93,8 @@ def _queue_filter(request, current, queue, data=None):
 @login_required
 def queue_export(request, slug):
     """The queue's filtered list as CSV, streamed, with the page's filters, sort and scoping."""
-    current, queue = _queue_or_404(request, slug)
-    case_filter, _, _ = _queue_filter(request, current, queue)
+    current, queue = queue_or_404(request, slug)
+    case_filter, _, _ = queue_filter(request, current, queue)
     rows = export_rows(case_filter.qs)
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{queue.slug}-cases.csv"'
@@ -112,8 +112,8 @@ def _view_query(case_filter, page) -> str:
 
 @login_required
 def queue_detail(request, slug):
-    current, queue = _queue_or_404(request, slug)
-    case_filter, definitions, versions = _queue_filter(request, current, queue)
+    current, queue = queue_or_404(request, slug)
+    case_filter, definitions, versions = queue_filter(request, current, queue)
     # Invalid filter values are already left out (and reported) by the filter, so the count
     # and the rows both come from this one queryset.
     wanted = _page_number(request.GET.get("page"))
@@ -153,7 +153,7 @@ def queue_detail(request, slug):
 
 @login_required
 def case_create(request, slug):
-    current, queue = _queue_or_404(request, slug)
+    current, queue = queue_or_404(request, slug)
     if not current.can_act:
         raise PermissionDenied("Viewers cannot add cases.")
     definitions = list(queue.definitions.all())

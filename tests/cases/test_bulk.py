@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from cases import bulk, selectors
@@ -17,23 +16,13 @@ from workflows.actors import Actor
 from workflows.models import HistoryEvent, HistoryKind, RuntimeStatus, WorkflowRuntime
 from workflows.services import case_assign, workflow_send_event
 
-from ..factories import MembershipFactory, UserFactory
 from ..factories import demo_case_start as start
+from .helpers import client_for, member
 
 pytestmark = pytest.mark.django_db
 
 QUEUE = "businesses-onboarding"
 BULK_URL = f"/queues/{QUEUE}/bulk/"
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def member(project, username, role=Role.OPERATOR):
-    return MembershipFactory(project=project, user=UserFactory(username=username), role=role).user
 
 
 def shown(*runtimes):

@@ -3,29 +3,18 @@ the project's, listed in the menu under its queue, normalised through the queue'
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from cases.models import Queue, SavedView
 from projects.models import Role
 
-from ..factories import MembershipFactory, UserFactory
 from ..factories import demo_case_start as start
+from .helpers import client_for, member
 
 pytestmark = pytest.mark.django_db
 
 QUEUE = "businesses-onboarding"
 SAVE_URL = f"/queues/{QUEUE}/views/"
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def member(project, username, role=Role.OPERATOR):
-    return MembershipFactory(project=project, user=UserFactory(username=username), role=role).user
 
 
 def menu(html: str) -> str:
