@@ -49,8 +49,12 @@ def row(page, name):
     return page.locator("tbody tr").filter(has=page.get_by_role("link", name=name, exact=True))
 
 
+def names(page):
+    return page.locator("tbody td.name > a")
+
+
 def listed(page) -> list[str]:
-    return [text.strip() for text in page.locator("tbody td.name > a").all_inner_texts()]
+    return [text.strip() for text in names(page).all_inner_texts()]
 
 
 @WIDTHS
@@ -83,7 +87,7 @@ def test_the_overdue_filter_lists_only_open_cases_past_their_due_time(timed, log
     page.get_by_label("Due", exact=True).select_option("overdue")
     page.get_by_role("button", name="Filter", exact=True).click()
     expect(page).to_have_url(re.compile(r"due=overdue"))
-    assert listed(page) == ["Latecomer Trading Ltd"]
+    expect(names(page)).to_have_text(["Latecomer Trading Ltd"])  # waits for the new page
     expect(page.locator("#case-count")).to_have_text("1 case")
 
 
@@ -96,10 +100,12 @@ def test_the_due_sort_puts_the_most_overdue_first(timed, login, live_server, vie
         expect(page).to_have_url(re.compile(r"sort=due"))
     else:
         open_queue(page, live_server, viewport, "?sort=due")  # a phone's sort comes with the URL
+    expect(names(page).first).to_have_text("Latecomer Trading Ltd")  # waits for the sorted page
     assert listed(page)[:3] == ["Latecomer Trading Ltd", "Soonish Foods Ltd", "Fresh Start Ltd"]
     if viewport is WIDE:
         page.get_by_role("columnheader", name="Due", exact=True).get_by_role("link").click()
         expect(page).to_have_url(re.compile(r"sort=-due"))
+        expect(names(page).first).not_to_have_text("Latecomer Trading Ltd")  # the new page is in
         assert listed(page)[-3:] == ["Fresh Start Ltd", "Soonish Foods Ltd", "Latecomer Trading Ltd"]
 
 
@@ -122,12 +128,14 @@ def test_a_search_hiding_closed_cases_says_how_many_and_shows_them_on_request(ti
     open_queue(page, live_server, viewport)
     page.get_by_label("Search", exact=True).fill("smithson")
     page.get_by_role("button", name="Filter", exact=True).click()
-    assert listed(page) == ["Smithson Open Ltd"]
+    expect(page).to_have_url(re.compile(r"q=smithson"))
+    expect(names(page)).to_have_text(["Smithson Open Ltd"])  # waits for the new page
     hint = page.locator("#closed-matches")
     expect(hint).to_contain_text("2 closed cases match this search")
     page.screenshot(path=screenshots / f"queue-closed-matches-{viewport['width']}.png", full_page=True)
     hint.get_by_role("link", name="show them").click()
     expect(page).to_have_url(re.compile(r"q=smithson.*status=any"))
+    expect(names(page)).to_have_count(3)
     assert sorted(listed(page)) == ["Smithson Closed 4 Ltd", "Smithson Closed 5 Ltd", "Smithson Open Ltd"]
     expect(page.locator("#closed-matches")).to_have_count(0)
 
