@@ -190,6 +190,7 @@ def test_the_view_survives_assigning_the_case(demo, login, live_server, width):
     page.get_by_role("link", name="Next case").click()
     expect(case_heading(page, "Keep Beta")).to_be_visible()
     page.get_by_role("link", name="Back to Businesses Onboarding").click()
+    page.wait_for_url(re.compile(re.escape(QUEUE) + r"\?"))
     assert same_view(page.url.removeprefix(live_server.url), f"{QUEUE}?sort=name&q=keep")
 
 
@@ -227,6 +228,7 @@ def test_without_javascript_the_links_and_forms_still_do_everything(demo, browse
     page.get_by_role("link", name="Previous case").click()
     expect(case_heading(page, "Plain Gamma")).to_be_visible()
     page.get_by_role("link", name="Back to Businesses Onboarding").click()
+    page.wait_for_url(re.compile(re.escape(QUEUE) + r"\?"))
     assert same_view(page.url.removeprefix(live_server.url), f"{QUEUE}?sort=-name&q=plain")
     page.locator("#add-case-top").click()
     expect(page.get_by_role("heading", name="Add Case Manually")).to_be_visible()
