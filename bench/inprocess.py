@@ -11,7 +11,7 @@ config.wsgi.application, as gunicorn makes it: `run` with the seed body and a ne
 time (201), events revision / RESUBMITTED in turn on one runtime (200).
 
 Usage: .venv/bin/python bench/inprocess.py [--requests 500] [--rounds 3] [--profile run|event]
-       [--sort tottime]
+       [--sort tottime] [--profile-out FILE]
 """
 
 import argparse
@@ -80,6 +80,7 @@ def main():
     parser.add_argument("--profile", choices=["run", "event"], help="print the cProfile of one timed loop")
     parser.add_argument("--sort", default="tottime", help="pstats sort key")
     parser.add_argument("--lines", type=int, default=45)
+    parser.add_argument("--profile-out", help="also write the profile to this file (for pstats or snakeviz)")
     args = parser.parse_args()
 
     # One connection for the whole measurement (its backend's CPU is read from /proc).
@@ -165,6 +166,8 @@ def main():
             send()
         profiler.disable()
         stats = pstats.Stats(profiler)
+        if args.profile_out:
+            stats.dump_stats(args.profile_out)
         stats.sort_stats(args.sort).print_stats(args.lines)
 
 

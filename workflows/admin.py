@@ -185,7 +185,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class WorkflowRuntimeAdmin(ReadOnlyAdmin):
     list_display = ["id", "definition", "entity", "state", "status", "assignee", "created_at"]
     list_filter = ["project", "status", "definition"]
-    search_fields = ["id", "entity__display_name", "entity__correlation_id", "state"]
+    search_fields = ["id", "entity_name", "entity_correlation_id", "state"]  # the case's indexed copies
     list_select_related = ["definition", "entity", "assignee"]
     inlines = [HistoryInline]
 

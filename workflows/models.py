@@ -97,7 +97,8 @@ class Entity(models.Model):
     """The business or individual a case is about, keyed by the caller's own id."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="entities")
+    # No index of its own: the unique (project, kind, correlation_id) one starts with it.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="entities", db_index=False)
     kind = models.CharField(max_length=16, choices=EntityKind.choices)
     correlation_id = models.CharField(max_length=255)
     data = models.JSONField(default=dict, blank=True)
@@ -117,9 +118,11 @@ class Entity(models.Model):
                 fields=["project", "kind", "correlation_id"], name="entity_unique_correlation_id"
             ),
         ]
+        # Every run writes its entity: only what a lookup needs is indexed (the queues sort and
+        # search the cases' own copies). With nothing indexed that a run changes, a run for a
+        # known entity updates its row in place (a HOT update, no index written).
         indexes = [
-            # Queue sort by name; the API's `entityId` filter (any kind).
-            models.Index(fields=["project", "kind", "display_name"], name="entity_project_kind_name"),
+            # The API's `entityId` filter (any kind).
             models.Index(fields=["project", "correlation_id"], name="entity_project_correlation"),
         ]
 
@@ -137,17 +140,22 @@ class WorkflowRuntime(FastWrites, models.Model):
     """One running instance of a definition version, shown to operators as a case."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="runtimes")
+    # Every run inserts a case and every event updates one (never in place: its state and
+    # times are indexed), so each index here is paid on every write. The foreign keys have no
+    # index of their own where a composite one below starts with them (project, entity,
+    # definition), or where only a rare delete looks them up (definition_version); the
+    # nullable ones are indexed where set (see Meta), which a run without them skips.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="runtimes", db_index=False)
     definition = models.ForeignKey(
-        WorkflowDefinition, on_delete=models.PROTECT, related_name="runtimes"
+        WorkflowDefinition, on_delete=models.PROTECT, related_name="runtimes", db_index=False
     )
     definition_version = models.ForeignKey(
-        WorkflowDefinitionVersion, on_delete=models.PROTECT, related_name="runtimes"
+        WorkflowDefinitionVersion, on_delete=models.PROTECT, related_name="runtimes", db_index=False
     )
-    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="runtimes")
+    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="runtimes", db_index=False)
     # Set on a case started by a parent's child plugin (SPEC section 12).
     parent_runtime = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", editable=False
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", editable=False, db_index=False
     )
     # The entity's kind (never changes for an entity), copied here so that queues filter,
     # count and sort cases on one table's indexes instead of joining every entity.
@@ -178,9 +186,10 @@ class WorkflowRuntime(FastWrites, models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_runtimes",
+        db_index=False,
     )
     created_by_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     # A key that started cases is revoked, never deleted (PROTECT); a deleted user leaves
     # `created_by_label`, written at creation, to say who it was.
@@ -188,7 +197,7 @@ class WorkflowRuntime(FastWrites, models.Model):
         ApiKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_by_label = models.CharField(max_length=200, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     # When the case is due: created_at + the definition version's `config.slaHours`, stored at
@@ -211,7 +220,7 @@ class WorkflowRuntime(FastWrites, models.Model):
     pending_event = models.CharField(max_length=200, blank=True, editable=False)
     pending_payload = models.JSONField(default=dict, blank=True, editable=False)
     pending_by_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False, db_index=False
     )
     pending_by_label = models.CharField(max_length=200, blank=True, editable=False)
     pending_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -257,6 +266,11 @@ class WorkflowRuntime(FastWrites, models.Model):
             ),
             models.Index(fields=["project", "assignee", "status"], name="runtime_project_assignee"),
             models.Index(fields=["entity", "definition", "status"], name="runtime_entity_active"),
+            # A parent's children, and what deleting a user clears: only the cases that have one.
+            *[
+                models.Index(fields=[name], name=f"runtime_{name}_set", condition=models.Q(**{f"{name}__isnull": False}))
+                for name in ("parent_runtime", "assignee", "created_by_user", "pending_by_user")
+            ],
         ]
 
     def __str__(self):
@@ -351,9 +365,11 @@ class HistoryEventQuerySet(models.QuerySet):
 class HistoryEvent(FastWrites, models.Model):
     """Append-only log: every change to a case writes one row in the same transaction."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    # Read by case (history_runtime_time), so neither key has an index of its own: every
+    # change writes a row, and each index is paid on every one.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
     runtime = models.ForeignKey(
-        WorkflowRuntime, on_delete=models.CASCADE, related_name="history"
+        WorkflowRuntime, on_delete=models.CASCADE, related_name="history", db_index=False
     )
     kind = models.CharField(max_length=40, choices=HistoryKind.choices)
     event_name = models.CharField(max_length=200, blank=True)
@@ -361,7 +377,7 @@ class HistoryEvent(FastWrites, models.Model):
     to_state = models.CharField(max_length=200, blank=True)
     payload = models.JSONField(default=dict, blank=True)
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     actor_api_key = models.ForeignKey(
         ApiKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -373,7 +389,11 @@ class HistoryEvent(FastWrites, models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["runtime", "created_at"], name="history_runtime_time")]
+        indexes = [
+            models.Index(fields=["runtime", "created_at"], name="history_runtime_time"),
+            # What deleting a user clears: the rows a person wrote (an API call's have none).
+            models.Index(fields=["actor_user"], name="history_actor_user_set", condition=models.Q(actor_user__isnull=False)),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M:%S}"

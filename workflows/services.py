@@ -387,7 +387,9 @@ def workflow_start(
         )
     # Base64 pages become stored files, and documents get ids, before anything is written.
     context = documents_intake(project, context, created_by_label=actor.label)
-    run_config = _merged_config(definition_version.config, config)
+    # Without an override the version's config is the case's as it is: the version was read for
+    # this call alone (definition_version_resolve), so nothing else holds that dict.
+    run_config = _merged_config(definition_version.config, config) if config else (definition_version.config or {})
     entity, entity_created = entity_upsert(project=project, entity_input=context["entity"])
 
     # A brand-new entity cannot have an active runtime yet: no need to look.
