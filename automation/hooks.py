@@ -92,6 +92,7 @@ def _allowed_events(runtime, machine, *, signed: bool) -> list[str]:
     return [name for name in handled if name not in operator]
 
 
+@locking.deadlock_retried
 @transaction.atomic
 def workflow_hook(
     *, project, runtime_id, event: str, data, result_destination=None, process_name=None, actor: Actor, signed: bool, hook_path: str = ""

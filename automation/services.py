@@ -295,6 +295,7 @@ def _iterative(job: Job) -> Outcome:
 # --- the outcome ---------------------------------------------------------------------------
 
 
+@locking.deadlock_retried
 @transaction.atomic
 def _finish(job: Job, outcome: Outcome, *, started, duration_ms: int) -> str:
     runtime = locking.case_lock_any_project(runtime_id=PluginRun.objects.values_list("runtime_id", flat=True).get(pk=job.run_id))

@@ -72,6 +72,7 @@ def _people_rules(runtime, actor: Actor, role) -> None:
         raise decisions.NotYourCase(runtime.assignee.get_username())
 
 
+@locking.deadlock_retried
 @transaction.atomic
 def document_decide(
     *,

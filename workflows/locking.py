@@ -1,15 +1,57 @@
 """The one way to lock cases for a change (SPEC section 10): every writer to a case (events,
 re-runs, hooks, plugin outcomes, document decisions, bulk actions, corrections) takes its row
-locks here, so two writers always lock in the same order and cannot deadlock.
+locks here, so two writers always lock cases in the same order.
 
 The order: a parent case before its children, and among cases of one generation, primary-key
 order. A writer that needs several cases asks for all of them in one call.
+
+One writer takes another row first: a run locks its entity (the upsert) before the entity's
+open case, because that entity lock is what keeps two runs for one entity from opening two
+cases. A change to a case that records the entity's outcome (an approval) locks them the
+other way round, so a run and an approval of the same entity at the same moment can deadlock.
+PostgreSQL detects it and aborts one of them; `deadlock_retried` runs that one again, in a new
+transaction, once the other has committed.
 """
+
+import functools
+import logging
+
+from django.db import OperationalError, connection
 
 from config.fastload import get_with_related
 
 from .errors import NotFound
 from .models import RuntimeStatus, WorkflowRuntime
+
+logger = logging.getLogger(__name__)
+
+DEADLOCK_SQLSTATE = "40P01"
+DEADLOCK_ATTEMPTS = 3
+
+
+def is_deadlock(error: BaseException) -> bool:
+    return getattr(error.__cause__, "sqlstate", None) == DEADLOCK_SQLSTATE
+
+
+def deadlock_retried(function):
+    """Runs `function` (which opens its own transaction) again when the database aborted it to
+    break a deadlock, up to DEADLOCK_ATTEMPTS times. Inside a caller's transaction it runs
+    once: only the outermost transaction can be started again."""
+
+    @functools.wraps(function)
+    def retried(*args, **kwargs):
+        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+            if connection.in_atomic_block:
+                return function(*args, **kwargs)
+            try:
+                return function(*args, **kwargs)
+            except OperationalError as error:
+                if attempt == DEADLOCK_ATTEMPTS or not is_deadlock(error):
+                    raise
+                logger.warning("%s was chosen to break a deadlock; running it again (attempt %d)", function.__name__, attempt + 1)
+
+    return retried
+
 
 # What a change reads of a case besides its row: loaded in the locking SELECT itself.
 RELATED = ("definition_version", "definition", "entity", "assignee")

@@ -361,6 +361,7 @@ def _merged_config(base: dict, override: dict | None) -> dict:
     return engine.deep_merge(base or {}, override or {}, "replace")
 
 
+@locking.deadlock_retried
 @transaction.atomic
 def workflow_start(
     *,
@@ -527,6 +528,7 @@ class EventResult:
     failure: str = ""
 
 
+@locking.deadlock_retried
 def workflow_send_event(
     *, project: Project, runtime_id, name: str, payload=None, actor: Actor, expected_version=None
 ) -> EventResult:

@@ -1,12 +1,13 @@
 """Real threads against PostgreSQL: row locks must serialise concurrent writers."""
 
 import threading
+import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from workflows.actors import Actor
-from workflows.models import HistoryEvent, HistoryKind, RuntimeStatus, WorkflowRuntime
+from workflows.models import ApprovalState, Entity, HistoryEvent, HistoryKind, RuntimeStatus, WorkflowRuntime
 from workflows.services import workflow_send_event, workflow_start
 
 from ..factories import business_context
@@ -86,3 +87,46 @@ def test_concurrent_runs_for_one_entity_create_one_active_runtime(definition_ver
     runtime = WorkflowRuntime.objects.get()
     assert runtime.history.filter(kind=HistoryKind.CREATED).count() == 1
     assert runtime.history.filter(kind=HistoryKind.RERUN).count() == THREADS - 1
+
+
+def test_a_run_and_an_approval_of_one_entity_at_the_same_moment_both_succeed(definition_version):
+    # The run locks the entity, then waits for its open case; the approval holds the case and
+    # then writes the entity's outcome: a deadlock, which PostgreSQL breaks by aborting the run
+    # (it waited first). The run is started again and goes on after the approval.
+    project = definition_version.definition.project
+    runtime = workflow_start(project=project, workflow_id="kyb", context=business_context(), actor=Actor()).runtime
+    case_held, errors = threading.Event(), []
+
+    def approve():
+        try:
+            with transaction.atomic():
+                WorkflowRuntime.objects.select_for_update().get(pk=runtime.pk)
+                case_held.set()
+                time.sleep(0.5)  # the run now holds the entity and waits for the case
+                workflow_send_event(project=project, runtime_id=runtime.pk, name="approve", actor=Actor())
+        except Exception as error:  # asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def run():
+        try:
+            case_held.wait(10)
+            workflow_start(project=project, workflow_id="kyb", context=business_context(company="Renamed Co"), actor=Actor())
+        except Exception as error:  # asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=approve), threading.Thread(target=run)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    runtime.refresh_from_db()
+    assert runtime.status == RuntimeStatus.COMPLETED and runtime.state == "approved"
+    # The run came after the approval: the completed case was not reopened, a new one started.
+    new_case = WorkflowRuntime.objects.exclude(pk=runtime.pk).get()
+    assert new_case.status == RuntimeStatus.ACTIVE and new_case.entity_name == "Renamed Co"
+    assert Entity.objects.get().approval_state == ApprovalState.PROCESSING

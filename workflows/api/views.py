@@ -4,7 +4,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflows import selectors
+from workflows import locking, selectors
 from workflows.actors import Actor
 from workflows.idempotency import idempotency_claim, idempotency_complete
 from workflows.models import HistoryEvent, WorkflowDefinition, WorkflowRuntime
@@ -120,13 +120,17 @@ class WorkflowRunView(APIView):
         idempotency_key = request.headers.get("Idempotency-Key")
         if idempotency_key is None:
             return self._start(request, body)
-        with transaction.atomic():
-            claim = idempotency_claim(project=project, key=idempotency_key, body=request.data)
-            if claim.replay:
-                status_code, data = claim.response
-                return Response(data, status=status_code)
-            response = self._start(request, body)
-            idempotency_complete(claim=claim, status=response.status_code, body=response.data)
+        return self._start_once(request, body, project, idempotency_key)
+
+    @locking.deadlock_retried  # the claim and the run are one transaction: retried together
+    @transaction.atomic
+    def _start_once(self, request, body, project, idempotency_key):
+        claim = idempotency_claim(project=project, key=idempotency_key, body=request.data)
+        if claim.replay:
+            status_code, data = claim.response
+            return Response(data, status=status_code)
+        response = self._start(request, body)
+        idempotency_complete(claim=claim, status=response.status_code, body=response.data)
         return response
 
     def _start(self, request, body):
