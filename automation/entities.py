@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from workflows.errors import FieldError, ValidationFailed
 from workflows.json_values import text_problem
 from workflows.models import EntityKind
-from workflows.services import entity_upsert
+from workflows.entities import entity_upsert
 
 from .models import EntityLink, EntityRole
 

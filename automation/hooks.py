@@ -16,7 +16,8 @@ from workflows.actors import Actor
 from workflows.errors import EventRefused, FieldError, RuntimeClosed, ValidationFailed
 from workflows.json_values import json_value_errors, text_problem
 from workflows.models import HistoryKind, RuntimeStatus
-from workflows.services import context_write, machine_for, system_event_send
+from workflows.definitions import machine_for
+from workflows.services import context_write, system_event_send
 from workflows.validation import context_errors
 
 from .models import PluginRun, PluginRunStatus

@@ -62,7 +62,7 @@ def main():
     from automation.models import PluginRun, PluginRunStatus
     from projects.services import api_key_create, project_create
     from tests.automation.definitions import CHECK_STATECHART, api_plugin, business_run
-    from workflows.services import definition_save
+    from workflows.definitions import definition_save
 
     vendor = ThreadingHTTPServer(("127.0.0.1", 0), _Vendor)
     threading.Thread(target=vendor.serve_forever, daemon=True).start()

@@ -1,6 +1,6 @@
 """Bulk assignment from a queue: assign to me, to a member, or unassign many cases at once.
 
-Each case goes through the single assignment's own change (workflows.services.assignment_apply:
+Each case goes through the single assignment's own change (workflows.case_work.assignment_apply:
 open cases only, someone else's case only when taken over, one history row), under the one
 locking function (workflows.locking.cases_lock: parents first, then primary-key order), in
 chunks of BULK_CHUNK cases per transaction, so a thousand cases never hold a thousand locks
@@ -21,7 +21,8 @@ from workflows.actors import Actor
 from workflows.errors import FieldError, RuntimeClosed, ServiceError, ValidationFailed
 from workflows.locking import cases_lock, lock_order
 from workflows.models import HistoryEvent
-from workflows.services import assignee_check, assignment_apply, require_can_act
+from workflows.case_work import assignee_check, assignment_apply
+from workflows.services import require_can_act
 
 from .models import Queue
 from . import selectors

@@ -21,7 +21,9 @@ from workflows.errors import ServiceError
 from workflows.four_eyes import decision_confirm, decision_return
 from workflows.json_values import json_parse
 from workflows.models import ApprovalState, RuntimeStatus
-from workflows.services import case_add_note, case_assign, machine_for, workflow_send_event
+from workflows.case_work import case_add_note, case_assign
+from workflows.definitions import machine_for
+from workflows.services import workflow_send_event
 from workflows.selectors import definition_versions_newer
 
 from . import selectors

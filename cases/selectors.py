@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from projects.models import ACTING_ROLES, Membership, Project
 from workflows.models import RuntimeStatus, WorkflowDefinitionVersion, WorkflowRuntime
-from workflows.services import entity_display_name, state_outcome
+from workflows.entity_text import entity_display_name
+from workflows.services import state_outcome
 
 from .models import Queue
 from .pagination import COUNT_CAP

@@ -41,7 +41,7 @@ def test_no_row_is_none_and_other_projects_rows_are_not_found(demo_project):
 
 def test_the_version_a_run_resolves_is_the_orms_row(demo_project):
     from workflows.models import WorkflowDefinitionVersion
-    from workflows.services import definition_version_resolve
+    from workflows.definitions import definition_version_resolve
 
     found = definition_version_resolve(project=demo_project, key="till_basic_kyb_demo")
     expected = WorkflowDefinitionVersion.objects.filter(definition__project=demo_project, definition__key="till_basic_kyb_demo").latest("version")

@@ -15,7 +15,7 @@ from .models import (
     WorkflowDefinitionVersion,
     WorkflowRuntime,
 )
-from .services import definition_save, definition_version_update
+from .definitions import definition_save, definition_version_update
 from .validation import definition_errors, definition_warnings
 
 JSON_WIDGET = forms.Textarea(attrs={"rows": 24, "cols": 100, "style": "font-family: monospace"})

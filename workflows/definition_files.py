@@ -14,7 +14,7 @@ from projects.models import Project
 from .errors import FieldError, ValidationFailed
 from .json_values import json_parse
 from .models import WorkflowDefinition, WorkflowDefinitionVersion
-from .services import DefinitionSaveResult, definition_save
+from .definitions import DefinitionSaveResult, definition_save
 from .validation import definition_errors, schema_errors
 
 DEFINITION_FILE_SCHEMA = {

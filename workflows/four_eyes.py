@@ -12,6 +12,7 @@ from .actors import Actor
 from .errors import FieldError, PermissionDenied, ServiceError, ValidationFailed, WorkflowFailed
 from .json_values import text_problem
 from .models import HistoryKind
+from .definitions import machine_for
 from .services import (
     EventResult,
     _DefinitionBroke,
@@ -20,7 +21,6 @@ from .services import (
     _runtime_for_update,
     _workflow_mark_failed,
     event_apply,
-    machine_for,
 )
 
 RETURN_REASON_MAX_LENGTH = decisions.COMMENT_MAX_LENGTH

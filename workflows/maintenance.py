@@ -29,11 +29,11 @@ from .config_schema import RUN_CONFIG_KEYS
 from .entity_text import entity_display_name, entity_email
 from .errors import FieldError, RuntimeClosed, ServiceError, ValidationFailed
 from .models import HistoryEvent, HistoryKind, RuntimeStatus, WorkflowDefinitionVersion, WorkflowRuntime
+from .definitions import machine_for
 from .services import (
     context_replace,
     context_write,
     entity_outcome_record,
-    machine_for,
     parent_report,
     require_can_act,
     transition_rows,

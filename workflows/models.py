@@ -142,15 +142,16 @@ class WorkflowRuntime(FastWrites, models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Every run inserts a case and every event updates one (never in place: its state and
     # times are indexed), so each index here is paid on every write. The foreign keys have no
-    # index of their own where a composite one below starts with them (project, entity,
-    # definition), or where only a rare delete looks them up (definition_version); the
-    # nullable ones are indexed where set (see Meta), which a run without them skips.
+    # index of their own where another index starts with them (project, entity, definition:
+    # the search index's first column); the nullable ones are indexed where set (see Meta),
+    # which a run without them skips. A version keeps its own (whether any case uses it
+    # decides whether an edit may change it in place).
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="runtimes", db_index=False)
     definition = models.ForeignKey(
         WorkflowDefinition, on_delete=models.PROTECT, related_name="runtimes", db_index=False
     )
     definition_version = models.ForeignKey(
-        WorkflowDefinitionVersion, on_delete=models.PROTECT, related_name="runtimes", db_index=False
+        WorkflowDefinitionVersion, on_delete=models.PROTECT, related_name="runtimes"
     )
     entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="runtimes", db_index=False)
     # Set on a case started by a parent's child plugin (SPEC section 12).
@@ -197,7 +198,8 @@ class WorkflowRuntime(FastWrites, models.Model):
         ApiKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_by_label = models.CharField(max_length=200, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Indexed alone too: the admin's list of every project's cases sorts on it.
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     # When the case is due: created_at + the definition version's `config.slaHours`, stored at

@@ -1,14 +1,14 @@
-"""Writes to workflows and cases. Every edge (API, pages, admin, commands) calls these; each
-change to a case writes its history rows in the same transaction as the change."""
+"""Writes to cases: starting them (a run), events, and the context changes of the other
+writers (hooks, plugins, document decisions). Every edge (API, pages, admin, commands) calls
+these; each change to a case writes its history rows in the same transaction as the change.
+Definitions are in `definitions`, the run's entity in `entities`, assignments and notes in
+`case_work`."""
 
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from config.fastload import columns as fastload_columns, first_of, hot_cursor
 from automation.queueing import plugin_runs_queue
 from documents.fetch_queue import file_fetches_queue
 from documents.intake import documents_intake, documents_revise
@@ -18,10 +18,11 @@ from webhooks.services import webhook_deliveries_create, webhook_events_number
 
 from . import decisions, engine, locking
 from .actors import Actor
+from .definitions import definition_version_resolve, machine_for
+from .entities import entity_upsert
 from .errors import (
     EventRefused,
     FieldError,
-    NotFound,
     OpenCaseExists,
     PermissionDenied,
     RuntimeClosed,
@@ -29,197 +30,11 @@ from .errors import (
     ValidationFailed,
     WorkflowFailed,
 )
-from .models import (
-    ApprovalState,
-    Entity,
-    EntityKind,
-    HistoryEvent,
-    HistoryKind,
-    RuntimeStatus,
-    WorkflowDefinition,
-    WorkflowDefinitionVersion,
-    WorkflowRuntime,
-)
 from .json_values import json_value_errors, text_problem
-# Also what each case copies from its own context (WorkflowRuntime.save).
-from .entity_text import entity_display_name, entity_email as _entity_email
+from .models import ApprovalState, HistoryEvent, HistoryKind, RuntimeStatus, WorkflowRuntime
 from .sla import due_time
-from .validation import context_errors, definition_errors, run_input_errors, validate_run_input
+from .validation import context_errors, run_input_errors, validate_run_input
 
-NOTE_MAX_LENGTH = 10_000
-
-
-# --- definitions ---------------------------------------------------------------------------
-
-
-@dataclass
-class DefinitionSaveResult:
-    definition: WorkflowDefinition
-    version: WorkflowDefinitionVersion
-    version_created: bool
-
-
-def _validate_definition_content(content: dict) -> None:
-    errors = definition_errors(**content)
-    if errors:
-        raise ValidationFailed(errors, message="Invalid workflow definition")
-
-
-def _normalised_content(statechart, context_schema, config, extensions) -> dict:
-    return {
-        "statechart": statechart,
-        "context_schema": context_schema or {},
-        "config": config or {},
-        "extensions": extensions or {},
-    }
-
-
-@transaction.atomic
-def definition_save(
-    *,
-    project: Project,
-    key: str,
-    name: str = "",
-    statechart,
-    context_schema=None,
-    config=None,
-    extensions=None,
-    created_by=None,
-) -> DefinitionSaveResult:
-    """Create the definition or add a version when the content changed; unchanged content
-    changes nothing. Invalid content raises ValidationFailed and writes nothing."""
-    content = _normalised_content(statechart, context_schema, config, extensions)
-    _validate_definition_content(content)
-    WorkflowDefinition.objects.get_or_create(
-        project=project, key=key, defaults={"name": name or key}
-    )
-    # The lock serialises version numbering between concurrent loaders.
-    definition = WorkflowDefinition.objects.select_for_update().get(project=project, key=key)
-    if name and definition.name != name:
-        definition.name = name
-        definition.save(update_fields=["name"])
-    latest = definition.versions.order_by("-version").first()
-    if latest is not None and latest.content() == content:
-        return DefinitionSaveResult(definition, latest, version_created=False)
-    version = WorkflowDefinitionVersion.objects.create(
-        definition=definition,
-        version=(latest.version + 1) if latest else 1,
-        created_by=created_by,
-        **content,
-    )
-    return DefinitionSaveResult(definition, version, version_created=True)
-
-
-@transaction.atomic
-def definition_version_update(
-    *, version: WorkflowDefinitionVersion, statechart, context_schema, config, extensions, created_by=None
-) -> DefinitionSaveResult:
-    """Edit a version. A version that any runtime uses is never changed: the edit becomes a
-    new version instead."""
-    content = _normalised_content(statechart, context_schema, config, extensions)
-    _validate_definition_content(content)
-    definition = WorkflowDefinition.objects.select_for_update().get(pk=version.definition_id)
-    current = WorkflowDefinitionVersion.objects.get(pk=version.pk)
-    if current.content() == content:
-        return DefinitionSaveResult(definition, current, version_created=False)
-    if not current.runtimes.exists():
-        for name, value in content.items():
-            setattr(current, name, value)
-        current.save(update_fields=list(content))
-        return DefinitionSaveResult(definition, current, version_created=False)
-    latest = definition.versions.order_by("-version").first()
-    new_version = WorkflowDefinitionVersion.objects.create(
-        definition=definition, version=latest.version + 1, created_by=created_by, **content
-    )
-    return DefinitionSaveResult(definition, new_version, version_created=True)
-
-
-@lru_cache(maxsize=256)
-def _machine_for_json(statechart_json: str) -> engine.Machine:
-    return engine.Machine(json.loads(statechart_json))
-
-
-def machine_for(version: WorkflowDefinitionVersion) -> engine.Machine:
-    """The compiled machine of a version (cached: compiling guards is not free)."""
-    return _machine_for_json(json.dumps(version.statechart, sort_keys=True))
-
-
-def definition_version_resolve(*, project: Project, key: str, version: int | None = None):
-    """The version a run uses: the newest, or the pinned one. 404 outside the project.
-
-    Raw SQL because this sits on the hot path of every run and the ORM spends longer
-    compiling this join than PostgreSQL spends answering it (measured with bench/run.py)."""
-    if text_problem(key):
-        raise NotFound(f"Workflow definition not found: {text_problem(key)}")
-    qn = connection.ops.quote_name
-    versions, definitions = WorkflowDefinitionVersion._meta.db_table, WorkflowDefinition._meta.db_table
-    sql = (
-        f"SELECT {fastload_columns(WorkflowDefinitionVersion, 'v')} FROM {qn(versions)} v JOIN {qn(definitions)} d ON d.{qn('id')} = v.{qn('definition_id')} "
-        f"WHERE d.{qn('project_id')} = %s AND d.{qn('key')} = %s"
-        + (f" AND v.{qn('version')} = %s" if version is not None else "")
-        + f" ORDER BY v.{qn('version')} DESC LIMIT 1"
-    )
-    params = [project.pk, key] + ([version] if version is not None else [])
-    found = first_of(WorkflowDefinitionVersion, sql, params)
-    if found is None:
-        if version is not None:
-            raise NotFound(f"Workflow definition '{key}' has no version {version}.")
-        raise NotFound(f"Workflow definition '{key}' not found.")
-    return found
-
-
-# --- entities ------------------------------------------------------------------------------
-
-
-def _upsert_returning_pk(obj, *, unique_fields: list[str], update_fields: list[str]):
-    """INSERT ... ON CONFLICT DO UPDATE ... RETURNING pk (PostgreSQL and SQLite >= 3.35 share
-    this syntax). The ORM's bulk_create cannot return the stored primary key when the key has
-    a Python-side default, and a second SELECT would cost a round trip on every run."""
-    meta = type(obj)._meta
-    qn = connection.ops.quote_name
-    fields = meta.concrete_fields
-    columns = {meta.get_field(name).column for name in update_fields}
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({', '.join(qn(meta.get_field(n).column) for n in unique_fields)}) "
-        f"DO UPDATE SET {', '.join(f'{qn(c)} = EXCLUDED.{qn(c)}' for c in sorted(columns))} "
-        f"RETURNING {qn(meta.pk.column)}"
-    )
-    values = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
-    with hot_cursor() as cursor:
-        cursor.execute(sql, values)
-        return meta.pk.to_python(cursor.fetchone()[0])
-
-
-def entity_upsert(*, project: Project, entity_input: dict) -> tuple[Entity, bool]:
-    """Insert or update the entity by (project, kind, id) in one statement; returns
-    `(entity, created)`. On PostgreSQL, ON CONFLICT DO UPDATE locks the row until commit,
-    which serialises concurrent runs for one entity; SQLite serialises all writers anyway."""
-    kind, data = entity_input["type"], entity_input["data"]
-    now = timezone.now()
-    entity = Entity(
-        project=project,
-        kind=kind,
-        correlation_id=entity_input["id"],
-        data=data,
-        display_name=entity_display_name(kind, data),
-        email=_entity_email(data),
-        approval_state=ApprovalState.PROCESSING,  # a new run puts the entity back in processing
-        created_at=now,
-        updated_at=now,
-    )
-    new_pk = entity.pk
-    entity.pk = _upsert_returning_pk(
-        entity,
-        unique_fields=["project", "kind", "correlation_id"],
-        update_fields=["data", "display_name", "email", "approval_state", "updated_at"],
-    )
-    entity._state.adding = False
-    created = entity.pk == new_pk
-    if not created:
-        entity.refresh_from_db(fields=["created_at"])
-    return entity, created
 
 
 # --- runtimes ------------------------------------------------------------------------------
@@ -783,94 +598,6 @@ def _report_to_parent(runtime: WorkflowRuntime, actor: Actor) -> None:
         child_report(runtime, Actor(system_label=f"child case {runtime.pk}"))
 
 
-# --- case work -----------------------------------------------------------------------------
-
-
-@transaction.atomic
-def case_assign(
-    *, project: Project, runtime_id, assignee, actor: Actor, expected_version=None, take_over: bool = False
-) -> WorkflowRuntime:
-    """Assign the case to a member who may act on it, or unassign it (assignee None). A
-    person taking a case away from someone else must say so (`take_over`)."""
-    _require_can_act(actor, project)
-    runtime = _runtime_for_update(project=project, runtime_id=runtime_id)
-    _require_open(runtime)
-    decisions.version_check(runtime, expected_version)
-    assignee_check(project=project, assignee=assignee)
-    assignment_apply(project=project, runtime=runtime, assignee=assignee, actor=actor, take_over=take_over)
-    return runtime
-
-
-def assignee_check(*, project: Project, assignee) -> None:
-    """Superusers too: a case may only go to someone who sees it in this project's queues."""
-    if assignee is not None and not Membership.objects.filter(
-        project=project, user=assignee, role__in=ACTING_ROLES
-    ).exists():
-        raise ValidationFailed(
-            [FieldError("assignee", "Cases can only be assigned to operators of this project.")]
-        )
-
-
-def assignment_apply(
-    *, project: Project, runtime: WorkflowRuntime, assignee, actor: Actor, take_over: bool = False, history_rows: list | None = None
-) -> HistoryEvent | None:
-    """The assignment of one case locked by the caller, to an assignee already checked
-    (assignee_check): refused when the case is closed or someone else's without `take_over`;
-    None when it is already so, else its history row. The single and the bulk assignment
-    (cases.bulk) both change a case through here; the bulk one passes `history_rows`, where
-    the row is put to be inserted with the others of its transaction (one INSERT)."""
-    _require_open(runtime)
-    previous = runtime.assignee
-    if (previous.pk if previous else None) == (assignee.pk if assignee else None):
-        return None
-    if actor.user is not None and previous is not None and previous.pk != actor.user.pk and not take_over:
-        raise decisions.TakeOverNeeded(previous.get_username())
-    runtime.assignee = assignee
-    runtime.save(update_fields=["assignee", "updated_at"])
-    kind = HistoryKind.ASSIGNED if assignee else HistoryKind.UNASSIGNED
-    row = HistoryEvent(
-        project=project,
-        runtime=runtime,
-        kind=kind,
-        from_state=runtime.state,
-        to_state=runtime.state,
-        payload={
-            "from": previous.get_username() if previous else None,
-            "to": assignee.get_username() if assignee else None,
-        },
-        **actor.history_fields(),
-    )
-    if history_rows is None:
-        row.save()
-    else:
-        history_rows.append(row)
-    return row
-
-
-@transaction.atomic
-def case_add_note(*, project: Project, runtime_id, text: str, actor: Actor, expected_version=None) -> HistoryEvent:
-    _require_can_act(actor, project)
-    # Browsers send a textarea's line breaks as CRLF: stored as plain newlines.
-    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-    if not text:
-        raise ValidationFailed([FieldError("text", "A note cannot be empty.")])
-    if len(text) > NOTE_MAX_LENGTH:
-        raise ValidationFailed([FieldError("text", f"At most {NOTE_MAX_LENGTH} characters.")])
-    if text_problem(text):
-        raise ValidationFailed([FieldError("text", text_problem(text))])
-    runtime = _runtime_for_update(project=project, runtime_id=runtime_id)
-    decisions.version_check(runtime, expected_version)
-    runtime.save(update_fields=["updated_at"])
-    return HistoryEvent.objects.create(
-        project=project,
-        runtime=runtime,
-        kind=HistoryKind.NOTE,
-        from_state=runtime.state,
-        to_state=runtime.state,
-        payload={"text": text},
-        **actor.history_fields(),
-    )
-
-
 require_open = _require_open
+runtime_for_update = _runtime_for_update
 parent_report = _report_to_parent

@@ -1,6 +1,6 @@
 """Definitions with plugins for the automation tests, saved through the one save path."""
 
-from workflows.services import definition_save
+from workflows.definitions import definition_save
 
 CHECK_STATECHART = {
     "id": "registry_check",

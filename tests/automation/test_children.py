@@ -7,7 +7,8 @@ import pytest
 from automation.models import PluginRun, PluginRunStatus
 from workflows.actors import Actor
 from workflows.models import HistoryEvent, HistoryKind, WorkflowRuntime
-from workflows.services import definition_save, workflow_send_event, workflow_start
+from workflows.definitions import definition_save
+from workflows.services import workflow_send_event, workflow_start
 
 from .conftest import run_worker
 

@@ -83,7 +83,8 @@ def test_an_outcome_racing_an_event_is_either_applied_or_stale_never_both(api, d
 def test_concurrent_events_on_a_parent_and_its_two_children_neither_deadlock_nor_lose_an_update(demo_project):
     from django.db import transaction
 
-    from workflows.services import definition_save, workflow_send_event, workflow_start
+    from workflows.definitions import definition_save
+    from workflows.services import workflow_send_event, workflow_start
 
     from .test_children import CALLBACKS, CHILD, EXTENSIONS, PARENT, children_of, start_parent
     from .conftest import run_worker

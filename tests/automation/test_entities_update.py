@@ -6,7 +6,8 @@ import pytest
 from automation.models import EntityLink, EntityRole, PluginRun, PluginRunStatus
 from workflows.actors import Actor
 from workflows.models import Entity, WorkflowRuntime
-from workflows.services import definition_save, workflow_start
+from workflows.definitions import definition_save
+from workflows.services import workflow_start
 
 from .conftest import run_worker
 

@@ -10,7 +10,7 @@ from projects.models import Role
 from projects.services import membership_set
 from workflows.actors import Actor
 from workflows.models import WorkflowRuntime
-from workflows.services import case_assign
+from workflows.case_work import case_assign
 
 from ..factories import demo_case_start
 

@@ -8,7 +8,8 @@ from playwright.sync_api import expect
 
 from workflows.actors import Actor
 from workflows.errors import WorkflowFailed
-from workflows.services import definition_save, workflow_send_event, workflow_start
+from workflows.definitions import definition_save
+from workflows.services import workflow_send_event, workflow_start
 from tests.factories import business_context, demo_case_start
 from tests.workflows.test_maintenance import BROKEN, REPAIRED
 

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from workflows.actors import Actor
-from workflows.services import case_assign
+from workflows.case_work import case_assign
 from tests.factories import demo_case_start as start
 
 PHONE = {"width": 390, "height": 844}

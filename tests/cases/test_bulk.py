@@ -14,7 +14,8 @@ from cases.models import Queue
 from projects.models import Role
 from workflows.actors import Actor
 from workflows.models import HistoryEvent, HistoryKind, RuntimeStatus, WorkflowRuntime
-from workflows.services import case_assign, workflow_send_event
+from workflows.case_work import case_assign
+from workflows.services import workflow_send_event
 
 from ..factories import demo_case_start as start
 from .helpers import client_for, member

@@ -7,7 +7,8 @@ from django.test import Client
 from projects.models import Role
 from workflows.actors import Actor
 from workflows.models import HistoryKind, WorkflowRuntime
-from workflows.services import case_add_note, case_assign, workflow_send_event
+from workflows.case_work import case_add_note, case_assign
+from workflows.services import workflow_send_event
 
 from ..factories import MembershipFactory, UserFactory
 from ..factories import demo_case_start as start

@@ -16,7 +16,8 @@ from projects.models import Role
 from workflows.actors import Actor
 from workflows.four_eyes import decision_return
 from workflows.models import WorkflowRuntime
-from workflows.services import case_add_note, workflow_send_event, workflow_start
+from workflows.case_work import case_add_note
+from workflows.services import workflow_send_event, workflow_start
 
 from ..factories import MembershipFactory, ProjectFactory, UserFactory, business_context, stored_file_create
 from ..factories import demo_case_start as start

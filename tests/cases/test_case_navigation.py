@@ -14,7 +14,8 @@ from cases.models import Queue
 from projects.models import Role
 from workflows.actors import Actor
 from workflows.models import WorkflowRuntime
-from workflows.services import case_assign, workflow_send_event
+from workflows.case_work import case_assign
+from workflows.services import workflow_send_event
 
 from .helpers import case_post
 from ..factories import MembershipFactory, UserFactory

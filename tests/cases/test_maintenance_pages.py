@@ -11,7 +11,9 @@ from projects.models import Role
 from workflows.actors import Actor
 from workflows.errors import WorkflowFailed
 from workflows.models import HistoryEvent, HistoryKind, RuntimeStatus, WorkflowRuntime
-from workflows.services import case_assign, definition_save, workflow_send_event, workflow_start
+from workflows.case_work import case_assign
+from workflows.definitions import definition_save
+from workflows.services import workflow_send_event, workflow_start
 
 from ..factories import MembershipFactory, UserFactory, business_context, demo_case_start
 from ..workflows.test_maintenance import BROKEN, REPAIRED

@@ -8,7 +8,8 @@ from cases.selectors import queue_counts, queue_list
 from projects.models import Role
 from workflows.actors import Actor
 from workflows.models import HistoryKind, WorkflowRuntime
-from workflows.services import case_assign, workflow_send_event
+from workflows.case_work import case_assign
+from workflows.services import workflow_send_event
 
 from .helpers import case_post
 from ..factories import MembershipFactory, UserFactory

@@ -14,7 +14,7 @@ from cases import pagination, selectors, views
 from projects.models import Role
 from workflows.actors import Actor
 from workflows.models import HistoryEvent, RuntimeStatus, WorkflowRuntime
-from workflows.services import case_assign
+from workflows.case_work import case_assign
 
 from ..factories import MembershipFactory, UserFactory, demo_case_start as start
 

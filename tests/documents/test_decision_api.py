@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def case_id(api, demo_project):
-    from workflows.services import definition_save
+    from workflows.definitions import definition_save
 
     definition_save(project=demo_project, key="documents_review", statechart=TASKS_STATECHART)
     body = {

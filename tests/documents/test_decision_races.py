@@ -8,7 +8,8 @@ from documents.decisions import DocumentAlreadyDecided, document_decide
 from projects.models import Role
 from workflows.actors import Actor
 from workflows.models import HistoryEvent, HistoryKind, WorkflowRuntime
-from workflows.services import definition_save, workflow_start
+from workflows.definitions import definition_save
+from workflows.services import workflow_start
 
 from ..factories import MembershipFactory, UserFactory
 from ..workflows.test_concurrency import run_in_threads

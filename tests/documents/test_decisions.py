@@ -11,7 +11,9 @@ from workflows.actors import Actor
 from workflows.decisions import NotYourCase, StaleCase
 from workflows.errors import NotFound, PermissionDenied, RuntimeClosed, ValidationFailed
 from workflows.models import HistoryEvent, HistoryKind, WorkflowRuntime
-from workflows.services import case_assign, definition_save, workflow_send_event, workflow_start
+from workflows.case_work import case_assign
+from workflows.definitions import definition_save
+from workflows.services import workflow_send_event, workflow_start
 
 from ..factories import MembershipFactory, UserFactory
 

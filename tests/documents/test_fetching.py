@@ -16,7 +16,7 @@ from tests.cases.helpers import case_post
 from tests.factories import MembershipFactory, UserFactory
 from tests.webhooks.conftest import run_worker
 from workflows.models import HistoryEvent, WorkflowRuntime
-from workflows.services import definition_save
+from workflows.definitions import definition_save
 
 from .samples import png
 from .test_decisions import TASKS_STATECHART

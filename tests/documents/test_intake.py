@@ -12,7 +12,7 @@ from tests.api.conftest import _clear_throttle_cache, api  # noqa: F401 (the API
 from webhooks.models import WebhookDelivery
 from workflows.actors import Actor
 from workflows.models import HistoryEvent, WorkflowRuntime
-from workflows.services import definition_save
+from workflows.definitions import definition_save
 
 from .samples import png
 from .test_decisions import TASKS_STATECHART

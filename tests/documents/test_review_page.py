@@ -12,7 +12,8 @@ from tests.cases.helpers import case_post
 from tests.factories import MembershipFactory, UserFactory
 from workflows.actors import Actor
 from workflows.models import WorkflowRuntime
-from workflows.services import definition_save, workflow_start
+from workflows.definitions import definition_save
+from workflows.services import workflow_start
 
 from .samples import pdf, png
 from .test_decisions import TASKS_STATECHART

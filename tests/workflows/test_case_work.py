@@ -4,7 +4,8 @@ from django.core.exceptions import ValidationError
 from workflows.actors import Actor
 from workflows.errors import PermissionDenied, RuntimeClosed, ValidationFailed
 from workflows.models import HistoryEvent, HistoryKind
-from workflows.services import case_add_note, case_assign, workflow_send_event, workflow_start
+from workflows.case_work import case_add_note, case_assign
+from workflows.services import workflow_send_event, workflow_start
 
 from ..factories import UserFactory, business_context
 

@@ -12,7 +12,7 @@ from projects.models import ApiKey, Membership, Project, Role
 from projects.selectors import api_key_authenticate
 from workflows.definition_files import DEMO_DIR
 from workflows.models import WorkflowDefinition, WorkflowDefinitionVersion
-from workflows.services import definition_version_update
+from workflows.definitions import definition_version_update
 
 KYB_DEMO = DEMO_DIR / "till_basic_kyb_demo.json"
 

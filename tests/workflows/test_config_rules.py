@@ -6,7 +6,8 @@ import pytest
 from workflows.actors import Actor
 from workflows.errors import ValidationFailed
 from workflows.models import WorkflowRuntime
-from workflows.services import definition_save, workflow_start
+from workflows.definitions import definition_save
+from workflows.services import workflow_start
 from workflows.validation import config_errors
 
 from ..factories import SIMPLE_STATECHART, business_context

@@ -8,7 +8,8 @@ from workflows.actors import Actor
 from workflows.decisions import NotAnOperatorEvent, NotYourCase, StaleCase, TakeOverNeeded, case_outcome
 from workflows.errors import ValidationFailed
 from workflows.models import HistoryKind, WorkflowDefinitionVersion
-from workflows.services import case_add_note, case_assign, workflow_send_event, workflow_start
+from workflows.case_work import case_add_note, case_assign
+from workflows.services import workflow_send_event, workflow_start
 
 from ..factories import MembershipFactory, UserFactory, business_context
 

@@ -3,7 +3,8 @@ import pytest
 from workflows.actors import Actor
 from workflows.errors import ValidationFailed
 from workflows.models import WorkflowDefinition, WorkflowDefinitionVersion
-from workflows.services import definition_save, definition_version_update, workflow_start
+from workflows.definitions import definition_save, definition_version_update
+from workflows.services import workflow_start
 
 from ..factories import SIMPLE_STATECHART, business_context
 

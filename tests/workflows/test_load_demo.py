@@ -23,7 +23,7 @@ from workflows.demo.play import demo_cases_play
 from workflows.errors import ServiceError
 from workflows.management.commands import load_demo as command
 from workflows.models import WorkflowDefinition, WorkflowDefinitionVersion, WorkflowRuntime
-from workflows.services import definition_save, definition_version_update
+from workflows.definitions import definition_save, definition_version_update
 
 from ..factories import demo_case_start
 

@@ -11,7 +11,9 @@ from workflows.decisions import DecisionPending, NotYourCase, StaleCase
 from workflows.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed, WorkflowFailed
 from workflows.maintenance import CaseCompleted, NotFailed, case_entity_correct, case_version_move, data_changes
 from workflows.models import Entity, HistoryEvent, HistoryKind, RuntimeStatus, WorkflowRuntime
-from workflows.services import case_assign, definition_save, workflow_send_event, workflow_start
+from workflows.case_work import case_assign
+from workflows.definitions import definition_save
+from workflows.services import workflow_send_event, workflow_start
 
 from ..factories import MembershipFactory, UserFactory, business_context
 

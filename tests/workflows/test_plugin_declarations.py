@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from workflows.engine.plugins import HOSTED_KIND_MESSAGE, plugin_declaration_problems
 from workflows.errors import ValidationFailed
 from workflows.models import WorkflowDefinition, WorkflowDefinitionVersion
-from workflows.services import definition_save
+from workflows.definitions import definition_save
 
 from .ballerine_extensions import (
     ASSOCIATED_COMPANIES_EXTENSIONS,

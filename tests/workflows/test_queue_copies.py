@@ -7,7 +7,8 @@ import pytest
 from projects.models import Role
 from workflows.actors import Actor
 from workflows.models import WorkflowRuntime
-from workflows.services import case_assign, workflow_send_event, workflow_start
+from workflows.case_work import case_assign
+from workflows.services import workflow_send_event, workflow_start
 
 from ..factories import MembershipFactory, UserFactory, business_context, demo_case_start as start
 

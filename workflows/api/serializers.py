@@ -151,7 +151,7 @@ class RuntimeDetailSerializer(RuntimeSerializer):
         return _children(runtime.context)
 
     def get_nextEvents(self, runtime) -> list[str]:
-        from workflows.services import machine_for
+        from workflows.definitions import machine_for
 
         if runtime.status != "active":
             return []
@@ -171,7 +171,7 @@ def runtime_detail(runtime) -> dict:
     built directly: DRF copies every declared field of the serializer and its nested ones for
     each instance, which cost more than the rest of an event's answer (bench/run.py).
     tests/api/test_reads_and_events.py checks that both agree."""
-    from workflows.services import machine_for
+    from workflows.definitions import machine_for
 
     entity, assignee = runtime.entity, runtime.assignee
     return {

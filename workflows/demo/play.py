@@ -24,7 +24,8 @@ from workflows.actors import SYSTEM, Actor
 from workflows.errors import WorkflowFailed
 from workflows.four_eyes import decision_confirm, decision_return
 from workflows.models import WorkflowDefinition, WorkflowDefinitionVersion, WorkflowRuntime
-from workflows.services import case_add_note, case_assign, workflow_send_event, workflow_start
+from workflows.case_work import case_add_note, case_assign
+from workflows.services import workflow_send_event, workflow_start
 from workflows.sla import sla_hours
 
 from .cases import DEMO_CASES, INTEGRATION, SEED, WORKER, DemoCase, Step
