@@ -4,7 +4,8 @@
 from automation.entities import ROLES
 from automation.models import EntityLink
 from projects.models import Project
-from workflows.models import Entity, WorkflowRuntime
+from workflows import decisions
+from workflows.models import Entity, WorkflowDefinitionVersion, WorkflowRuntime
 
 from .entity_view import entity_view, input_labels
 
@@ -57,6 +58,17 @@ def entity_cases(*, project: Project, entity: Entity):
         )
         .order_by("-created_at", "-id")
     )
+
+
+def state_labels_set(cases: list) -> None:
+    """Gives each case its `state_label` as its own definition version names the state
+    (`meta.label`, else the readable name), as the queue shows it: one query for all the
+    versions of the page's cases."""
+    version_ids = {case.definition_version_id for case in cases}
+    charts = WorkflowDefinitionVersion.objects.filter(pk__in=version_ids).values_list("pk", "statechart") if version_ids else []
+    labels = {pk: decisions.state_labels(chart) for pk, chart in charts}
+    for case in cases:
+        case.state_label = labels.get(case.definition_version_id, {}).get(case.state) or decisions.readable(case.state)
 
 
 def entity_labels(*, entity: Entity) -> dict[str, str]:

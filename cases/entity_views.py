@@ -29,6 +29,8 @@ def entity_profile(request, entity_id):
         raise Http404("No such entity.")
     paginator = Paginator(entity_selectors.entity_cases(project=current.project, entity=entity), ENTITY_CASES_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
+    cases = list(page.object_list)
+    entity_selectors.state_labels_set(cases)
     return render(
         request,
         "cases/entity.html",
@@ -36,7 +38,7 @@ def entity_profile(request, entity_id):
             "entity": entity,
             "entity_view": entity_selectors.entity_profile_view(entity=entity),
             "page": page,
-            "cases": list(page.object_list),
+            "cases": cases,
         },
     )
 

@@ -155,6 +155,18 @@ def test_the_profile_lists_every_case_of_the_entity_across_workflows_newest_firs
     assert 'data-key="registrationNumber"' in html and "RN-1" in html
 
 
+def test_the_profile_names_each_cases_state_as_its_workflow_labels_it(viewer_client, demo_project):
+    plain = start(demo_project, "biz-1", "ACME Ltd", registrationNumber="RN-1")
+    WorkflowRuntime.objects.filter(pk=plain.pk).update(status="completed", state="manual_review")
+    labelled = workflow_start(project=demo_project, workflow_id="kyb_automated_checks_demo", context=business_context("biz-1", "ACME Ltd", registrationNumber="RN-1"), actor=Actor()).runtime
+    WorkflowRuntime.objects.filter(pk=labelled.pk).update(state="registry_check")
+    html = html_of(viewer_client, f"/entities/{plain.entity_id}/")
+    cells = [cell.split("<small")[0].strip() for cell in re.findall(r'<td class="state text-break">(.*?)</td>', html, re.S)]
+    # Newest first: the state's meta.label; without one, the readable name (the raw one beside it).
+    assert cells == ["Checking the company registry", "Manual review"]
+    assert ">registry_check</small>" in html and ">manual_review</small>" in html
+
+
 def test_another_projects_entity_is_not_found(operator_client, demo_project):
     other = ProjectFactory(slug="elsewhere")
     entity = Entity.objects.create(project=other, kind="business", correlation_id="secret", data={"companyName": "Hidden Co"})
