@@ -27,7 +27,7 @@ from workflows.services import workflow_send_event
 from workflows.selectors import definition_versions_newer
 
 from . import selectors
-from .current import current_project
+from .current import current_project, project_queues
 from .diagram import statechart_svg
 from .filters import CaseFilter
 from .navigation import FROM_PARAM, default_view, view_neighbours, view_parse, view_remember, view_remembered
@@ -77,7 +77,7 @@ def _case_navigation(request, current, runtime) -> dict:
     and next cases of that view, each link carrying the view on."""
     from .views import queue_filter
 
-    queues = selectors.queue_list(project=current.project)
+    queues = project_queues(request)  # the menu reads them too: once per request
     view = view_parse(request.GET.get(FROM_PARAM), queues=queues)
     if view is not None:
         view_remember(request.session, runtime.pk, view)

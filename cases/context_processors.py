@@ -2,8 +2,8 @@ from django.core.exceptions import PermissionDenied
 
 from workflows.models import EntityKind
 
-from .current import current_project
-from .selectors import count_label, queue_list, queue_menu_counts, saved_views_menu
+from .current import current_project, project_queues
+from .selectors import count_label, queue_menu_counts, saved_views_menu
 
 MENU_GROUPS = ((EntityKind.BUSINESS, "Businesses"), (EntityKind.INDIVIDUAL, "Individuals"))
 
@@ -18,7 +18,7 @@ def navigation(request):
         current = current_project(request)
     except PermissionDenied:
         return {}
-    queues = queue_list(project=current.project)
+    queues = project_queues(request)
     counts = queue_menu_counts(project=current.project, queues=queues)
     for queue in queues:  # shown beside the open count when there are any (slaHours)
         queue.overdue_label = count_label(counts[queue.pk][1]) if counts[queue.pk][1] else ""

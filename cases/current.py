@@ -41,3 +41,13 @@ def switch_project(request, slug: str) -> bool:
         del request._current_project
         return True
     return False
+
+
+def project_queues(request) -> list:
+    """The current project's queues with their definitions, read once per request: the menu
+    and the case page's previous/next links both need them."""
+    if not hasattr(request, "_project_queues"):
+        from .selectors import queue_list
+
+        request._project_queues = queue_list(project=current_project(request).project)
+    return request._project_queues

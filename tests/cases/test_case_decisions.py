@@ -174,8 +174,9 @@ def test_a_checker_sends_a_decision_back_with_a_reason(operator_client, demo_pro
 
 # Measured before outcomes, reasons and four eyes (issue 11): 10; the Automation panel's runs: 1; the child cases: 1;
 # the saved views of the menu (all of them): 1; the queue view to go back to and walk (the project's queues with
-# their workflows, in place of the case's queue: +1) and its previous and next cases (both in one query): 2.
-CASE_PAGE_QUERIES = 15
+# their workflows, in place of the case's queue: +1) and its previous and next cases (both in one query): 2; the
+# queues read once for the menu and the navigation (they were read twice): -2.
+CASE_PAGE_QUERIES = 13
 QUEUE_PAGE_QUERIES = 13
 
 
