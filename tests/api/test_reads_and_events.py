@@ -284,6 +284,20 @@ def test_a_cursor_that_is_not_ours_or_for_another_order_is_refused(api):
     assert api.get(LIST_URL, {"cursor": cursor, "page": 2}).status_code == 400
 
 
+def test_a_cursor_is_refused_by_a_list_with_other_filters_and_goes_on_with_its_own(api):
+    for n in range(3):
+        start(api, f"f{n}")
+    cursor = api.get(LIST_URL, {"limit": 1, "status": "active"}).json()["meta"]["nextCursor"]
+    for other in ({}, {"status": "completed"}, {"status": "active", "state": "manual_review"}):
+        response = api.get(LIST_URL, {"limit": 1, "cursor": cursor, **other})
+        assert response.status_code == 400
+        assert response.json()["errors"] == [
+            {"path": "cursor", "message": "This cursor belongs to another order or filter; start again without it."}
+        ]
+    same = api.get(LIST_URL, {"limit": 5, "cursor": cursor, "status": "active"})  # another page size is the same list
+    assert same.status_code == 200 and len(same.json()["data"]) == 2
+
+
 def statements(queries) -> list[str]:
     """The SQL statements run, leaving out transaction control (which backends log differently)."""
     return [q["sql"].split()[0].upper() for q in queries if q["sql"].split()[0].upper() not in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")]

@@ -1,4 +1,5 @@
 import base64
+import hashlib
 import json
 import re
 
@@ -28,20 +29,36 @@ def _ordering(queryset) -> list[tuple[str, bool]]:
     return pairs
 
 
-def encode_cursor(queryset, row) -> str:
+# Query parameters that move through a list rather than choose what it lists.
+PAGING_PARAMS = ("cursor", "page", "limit")
+
+
+def filter_signature(query_params) -> str:
+    """A short digest of the list's filters and order as the request gives them: a cursor made
+    for one list is refused by another instead of answering rows of the other list."""
+    chosen = sorted((name, value) for name in query_params if name not in PAGING_PARAMS for value in query_params.getlist(name))
+    return hashlib.sha256(json.dumps(chosen).encode()).hexdigest()[:16]
+
+
+def encode_cursor(queryset, row, signature: str = "") -> str:
     ordering = _ordering(queryset)
     values = [queryset.model._meta.get_field(name).value_to_string(row) for name, _ in ordering]
-    raw = json.dumps({"o": [("-" if desc else "") + name for name, desc in ordering], "v": values}, separators=(",", ":"))
+    raw = json.dumps({"o": [("-" if desc else "") + name for name, desc in ordering], "v": values, "f": signature}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def after_cursor(queryset, cursor: str):
-    """The rows after `cursor` in the queryset's order (keyset pagination)."""
+def after_cursor(queryset, cursor: str, signature: str = ""):
+    """The rows after `cursor` in the queryset's order (keyset pagination), for the list (its
+    filters' `signature`) the cursor was made for."""
     ordering = _ordering(queryset)
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         names, values = raw["o"], raw["v"]
-        if names != [("-" if desc else "") + name for name, desc in ordering] or len(values) != len(ordering):
+        if (
+            names != [("-" if desc else "") + name for name, desc in ordering]
+            or len(values) != len(ordering)
+            or raw.get("f", "") != signature
+        ):
             raise ValidationError({"cursor": ["This cursor belongs to another order or filter; start again without it."]})
         parsed = [queryset.model._meta.get_field(name).to_python(value) for (name, _), value in zip(ordering, values)]
     except ValidationError:
@@ -107,7 +124,7 @@ class PageLimitPagination(PageNumberPagination):
             # Keyset pagination: the rows after the cursor, however deep, on the order's index.
             self.page_number = None
             found = capped_count(queryset)
-            rows = list(after_cursor(queryset, self.cursor)[: size + 1])
+            rows = list(after_cursor(queryset, self.cursor, filter_signature(request.query_params))[: size + 1])
             self.total, self.total_is_exact = min(found, COUNT_CAP + 1), found <= COUNT_CAP
         else:
             self.page_number = int(request.query_params.get(self.page_query_param) or 1)
@@ -127,7 +144,7 @@ class PageLimitPagination(PageNumberPagination):
             else:
                 self.total, self.total_is_exact = max(COUNT_CAP + 1, bottom + len(rows)), False
         self.page_size_used = size
-        self.next_cursor = encode_cursor(queryset, rows[size - 1]) if len(rows) > size else None
+        self.next_cursor = encode_cursor(queryset, rows[size - 1], filter_signature(request.query_params)) if len(rows) > size else None
         return rows[:size]
 
     def get_schema_operation_parameters(self, view):
