@@ -187,3 +187,33 @@ def test_on_a_phone_a_long_queue_menu_with_overdue_counts_scrolls_by_itself_and_
     menu = page.locator(".queue-groups")
     assert menu.evaluate("el => el.scrollWidth - el.clientWidth") > 0  # the menu is longer than the screen
     assert horizontal_overflow(page) <= 0  # and the page is not
+
+
+@pytest.mark.parametrize("width", [800, 1280, 1440])
+def test_on_a_wide_screen_queue_names_in_the_menu_break_only_between_words(cases, login, live_server, width):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from workflows.models import WorkflowRuntime
+
+    WorkflowRuntime.objects.update(due_at=timezone.now() - timedelta(hours=2))  # red overdue counts beside the open ones
+    page = login("operator", "operator")
+    open_queue(page, live_server, {"width": width, "height": 900})
+    names = page.locator(".queue-groups .nav-link > span:first-child")
+    expect(names.first).to_be_visible()
+    # Each name's box is at least as wide as its longest word set on one line: no word is cut.
+    cut = names.evaluate_all(
+        """spans => spans.filter(span => {
+            const probe = document.createElement('span');
+            probe.style.whiteSpace = 'nowrap';
+            probe.style.font = getComputedStyle(span).font;
+            probe.textContent = span.textContent.trim().split(/\\s+/).reduce((a, b) => (b.length > a.length ? b : a), '');
+            document.body.appendChild(probe);
+            const word = probe.getBoundingClientRect().width;
+            probe.remove();
+            return span.getBoundingClientRect().width + 0.5 < word;
+        }).map(span => span.textContent.trim())"""
+    )
+    assert cut == []
+    assert horizontal_overflow(page) <= 0
