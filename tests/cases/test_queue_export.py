@@ -31,6 +31,21 @@ def test_the_export_has_the_queues_cases_with_the_pages_filters(operator_client,
     assert [(row[0], row[1], row[2]) for row in rows] == [(str(wanted.pk), "Northwind Ltd", "e-1")]
 
 
+def test_the_export_has_the_registration_number_and_the_due_time_the_queue_shows(operator_client, demo_project):
+    from datetime import datetime, timezone
+
+    from workflows.models import WorkflowRuntime
+
+    case = demo_case_start(demo_project, "e-1", "Northwind Ltd", registrationNumber="HRB 20431")
+    due = datetime(2026, 12, 3, 9, 30, tzinfo=timezone.utc)
+    WorkflowRuntime.objects.filter(pk=case.pk).update(due_at=due)
+    header, row = rows_of(operator_client.get(URL))
+    exported = dict(zip(header, row))
+    assert exported["registration number"] == "HRB 20431"
+    assert exported["due at"] == due.isoformat()
+    assert exported["resolved at"] == ""
+
+
 def test_another_projects_cases_are_not_exported(operator_client, demo_project, other_project):
     from workflows.definition_files import definition_file_load, demo_definition_paths
 
