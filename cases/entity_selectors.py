@@ -4,10 +4,10 @@
 from automation.entities import ROLES
 from automation.models import EntityLink
 from projects.models import Project
-from workflows import decisions
-from workflows.models import Entity, WorkflowDefinitionVersion, WorkflowRuntime
+from workflows.models import Entity, WorkflowRuntime
 
 from .entity_view import entity_view, input_labels
+from .selectors import state_labels_set
 
 
 def _lists_people(data) -> bool:
@@ -60,17 +60,6 @@ def entity_cases(*, project: Project, entity: Entity):
     )
 
 
-def state_labels_set(cases: list) -> None:
-    """Gives each case its `state_label` as its own definition version names the state
-    (`meta.label`, else the readable name), as the queue shows it: one query for all the
-    versions of the page's cases."""
-    version_ids = {case.definition_version_id for case in cases}
-    charts = WorkflowDefinitionVersion.objects.filter(pk__in=version_ids).values_list("pk", "statechart") if version_ids else []
-    labels = {pk: decisions.state_labels(chart) for pk, chart in charts}
-    for case in cases:
-        case.state_label = labels.get(case.definition_version_id, {}).get(case.state) or decisions.readable(case.state)
-
-
 def entity_labels(*, entity: Entity) -> dict[str, str]:
     """Labels from the input schema of the entity's newest case's definition version (one query)."""
     statechart = (
@@ -82,13 +71,28 @@ def entity_labels(*, entity: Entity) -> dict[str, str]:
     return input_labels(statechart)
 
 
+def people_child_cases(*, entity: Entity) -> dict:
+    """The business's people's child cases (started by any case of the business), the newest of
+    each person, by their entity id: one query, none when the data lists nobody."""
+    if entity.kind != "business" or not _lists_people(entity.data):
+        return {}
+    children = list(
+        WorkflowRuntime.objects.filter(project_id=entity.project_id, parent_runtime__entity=entity)
+        .select_related("entity")
+        .order_by("created_at", "id")
+    )
+    state_labels_set(children)
+    return {child.entity.correlation_id: child for child in children}  # the newest wins
+
+
 def entity_profile_view(*, entity: Entity) -> dict:
     """The entity's record (the latest data received for it) as the readable entity, its
-    people linked to their entity records."""
+    people linked to their child cases, else to their entity records."""
     return entity_view(
         entity.kind,
         entity.data,
         labels=entity_labels(entity=entity),
         business_id=entity.correlation_id,
+        children=people_child_cases(entity=entity),
         entities=people_entities(entity=entity, data=entity.data),
     )

@@ -14,6 +14,7 @@ from . import entity_selectors
 from .case_file import CASE_FILE_CSP, case_file_parts
 from .case_views import case_or_404
 from .current import current_project
+from .selectors import state_labels_set
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def entity_profile(request, entity_id):
     paginator = Paginator(entity_selectors.entity_cases(project=current.project, entity=entity), ENTITY_CASES_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     cases = list(page.object_list)
-    entity_selectors.state_labels_set(cases)
+    state_labels_set(cases)
     return render(
         request,
         "cases/entity.html",

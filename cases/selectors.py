@@ -9,6 +9,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from projects.models import ACTING_ROLES, Membership, Project
+from workflows import decisions
 from workflows.models import RuntimeStatus, WorkflowDefinitionVersion, WorkflowRuntime
 from workflows.entity_text import entity_display_name
 from workflows.services import state_outcome
@@ -205,6 +206,17 @@ def case_event_choices(machine, state: str) -> list[dict]:
     ]
 
 
+def state_labels_set(cases: list) -> None:
+    """Gives each case its `state_label` as its own definition version names the state
+    (`meta.label`, else the readable name), as the queue shows it: one query for all the
+    versions of the page's cases."""
+    version_ids = {case.definition_version_id for case in cases}
+    charts = WorkflowDefinitionVersion.objects.filter(pk__in=version_ids).values_list("pk", "statechart") if version_ids else []
+    labels = {pk: decisions.state_labels(chart) for pk, chart in charts}
+    for case in cases:
+        case.state_label = labels.get(case.definition_version_id, {}).get(case.state) or decisions.readable(case.state)
+
+
 def case_family(*, runtime) -> dict:
     """A parent case's children (one query, however many) and a child's parent (SPEC 12)."""
     from workflows.models import WorkflowRuntime
@@ -214,6 +226,7 @@ def case_family(*, runtime) -> dict:
         .select_related("entity", "assignee", "definition")
         .order_by("created_at")
     )
+    state_labels_set(children)
     parent = None
     if runtime.parent_runtime_id:
         parent = WorkflowRuntime.objects.select_related("entity").filter(project_id=runtime.project_id, pk=runtime.parent_runtime_id).first()

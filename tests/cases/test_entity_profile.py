@@ -82,6 +82,33 @@ def test_the_ubo_table_links_each_ubo_to_their_child_case(operator_client, demo_
     assert "/cases/" not in rows["ubo-omar"] and "45%" in rows["ubo-omar"]
 
 
+def test_the_business_profile_links_each_ubo_to_their_child_case_labelled_by_its_state(operator_client, demo_project):
+    parent = ubo_parent(demo_project)
+    helen = child_case(demo_project, parent, UBOS[0])
+    rows = dict(person_rows(html_of(operator_client, f"/entities/{parent.entity_id}/")))
+    assert f'href="/cases/{helen.pk}/"' in rows["ubo-helen"]
+    assert f'href="/entities/{helen.entity_id}/">Helen Park</a>' in rows["ubo-helen"]
+    link = re.search(r'class="person-case"[^>]*>([^<]+)</a>', rows["ubo-helen"]).group(1)
+    assert helen.state == "manual_review" and link == "Manual review"  # the state's readable name
+    assert "/cases/" not in rows["ubo-omar"]
+
+
+def test_the_profile_query_count_does_not_grow_with_the_ubos_child_cases(operator_client, demo_project):
+    few = ubo_parent(demo_project, "biz-few", UBOS[:1])
+    child_case(demo_project, few, UBOS[0])
+    people = [{"id": f"ubo-{n}", "firstName": f"P{n}", "lastName": "Q", "ownership": 5} for n in range(8)]
+    many = ubo_parent(demo_project, "biz-many", people)
+    for person in people:
+        child_case(demo_project, many, person)
+    html_of(operator_client, f"/entities/{few.entity_id}/")
+    with CaptureQueriesContext(connection) as small:
+        html_of(operator_client, f"/entities/{few.entity_id}/")
+    with CaptureQueriesContext(connection) as large:
+        html = html_of(operator_client, f"/entities/{many.entity_id}/")
+    assert html.count('class="person-case"') == 8
+    assert len(large) == len(small)
+
+
 def test_a_ubo_without_a_child_case_links_to_their_entity_record(operator_client, demo_project):
     parent = ubo_parent(demo_project)
     omar = Entity.objects.create(project=demo_project, kind="individual", correlation_id="ubo-omar", data={"firstName": "Omar"})
