@@ -83,3 +83,27 @@ def test_a_viewer_downloads_the_case_file(family, login, live_server):
     assert download.suggested_filename == f"case-{parent.pk}.html"
     html = open(download.path(), encoding="utf-8").read()
     assert "Meridian Shipping Ltd" in html and "<script" not in html
+
+
+@VIEWPORTS
+def test_the_case_file_reads_on_a_phone_and_on_a_wide_screen(family, login, live_server, screenshots, viewport):
+    from workflows.case_work import case_add_note
+
+    parent, _ = family
+    case_add_note(project=parent.project, runtime_id=parent.pk, text="Checked the register by phone. " * 6, actor=Actor())
+    page = login("viewer", "viewer")
+    html = page.request.get(f"{live_server.url}/cases/{parent.pk}/case-file.html").text()
+    page.set_viewport_size(viewport)
+    page.set_content(html)
+    page.screenshot(path=str(screenshots / f"case-file-{viewport['width']}.png"), full_page=True)
+    assert horizontal_overflow(page) <= 0
+    body = page.evaluate("document.body.clientWidth")
+    when = page.locator("#history td.nowrap").first
+    note = page.locator("#notes td.pre").first
+    if viewport is PHONE:
+        # Rows are blocks: the note gets the screen's width, not a column squeezed beside the time.
+        assert note.evaluate("el => el.getBoundingClientRect().width") > body * 0.8
+        assert when.evaluate("el => el.getBoundingClientRect().width") > body * 0.8
+    else:
+        expect(page.locator("#history thead")).to_be_visible()
+        assert when.evaluate("el => el.getBoundingClientRect().width") < body * 0.3  # a column of the table
