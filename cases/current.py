@@ -6,6 +6,8 @@ from django.core.exceptions import PermissionDenied
 
 from projects.models import Membership, Project
 
+from .selectors import queue_list
+
 SESSION_KEY = "current_project"
 
 
@@ -47,7 +49,5 @@ def project_queues(request) -> list:
     """The current project's queues with their definitions, read once per request: the menu
     and the case page's previous/next links both need them."""
     if not hasattr(request, "_project_queues"):
-        from .selectors import queue_list
-
         request._project_queues = queue_list(project=current_project(request).project)
     return request._project_queues

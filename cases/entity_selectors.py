@@ -79,6 +79,7 @@ def people_child_cases(*, entity: Entity) -> dict:
     children = list(
         WorkflowRuntime.objects.filter(project_id=entity.project_id, parent_runtime__entity=entity)
         .select_related("entity")
+        .only("id", "state", "status", "definition_version_id", "entity_id", "entity__correlation_id")  # not each context
         .order_by("created_at", "id")
     )
     state_labels_set(children)

@@ -120,11 +120,12 @@ class PageLimitPagination(PageNumberPagination):
         self.request = request
         self.cursor = cursor[0] if cursor else None
         size = self.get_page_size(request)
+        signature = filter_signature(request.query_params)  # what a cursor given or made belongs to
         if self.cursor is not None:
             # Keyset pagination: the rows after the cursor, however deep, on the order's index.
             self.page_number = None
             found = capped_count(queryset)
-            rows = list(after_cursor(queryset, self.cursor, filter_signature(request.query_params))[: size + 1])
+            rows = list(after_cursor(queryset, self.cursor, signature)[: size + 1])
             self.total, self.total_is_exact = min(found, COUNT_CAP + 1), found <= COUNT_CAP
         else:
             self.page_number = int(request.query_params.get(self.page_query_param) or 1)
@@ -144,7 +145,7 @@ class PageLimitPagination(PageNumberPagination):
             else:
                 self.total, self.total_is_exact = max(COUNT_CAP + 1, bottom + len(rows)), False
         self.page_size_used = size
-        self.next_cursor = encode_cursor(queryset, rows[size - 1], filter_signature(request.query_params)) if len(rows) > size else None
+        self.next_cursor = encode_cursor(queryset, rows[size - 1], signature) if len(rows) > size else None
         return rows[:size]
 
     def get_schema_operation_parameters(self, view):
