@@ -14,17 +14,22 @@ class CappedPaginator(Paginator):
     """Counts at most COUNT_CAP + 1 rows (one query with LIMIT), unless the page asked for lies
     beyond them: only then, for that deep page, is the exact count taken."""
 
-    def __init__(self, object_list, per_page, *, wanted_page: int = 1, **kwargs):
+    def __init__(self, object_list, per_page, *, wanted_page: int = 1, known_count: int | None = None, **kwargs):
+        """`known_count`: the capped count (at most COUNT_CAP + 1) when the caller has it already."""
         super().__init__(object_list, per_page, **kwargs)
         self.wanted_page = wanted_page
+        self.known_count = known_count
         self.capped = False
 
     @cached_property
     def count(self) -> int:
         if (self.wanted_page - 1) * self.per_page >= COUNT_CAP:  # a page beyond the capped count
             return self.object_list.count()
-        # Without the order: a sliced queryset keeps it, and sorting to count is wasted.
-        found = self.object_list.order_by()[: COUNT_CAP + 1].count()
+        if self.known_count is not None:
+            found = self.known_count
+        else:
+            # Without the order: a sliced queryset keeps it, and sorting to count is wasted.
+            found = self.object_list.order_by()[: COUNT_CAP + 1].count()
         self.capped = found > COUNT_CAP
         return found
 

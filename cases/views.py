@@ -117,7 +117,11 @@ def queue_detail(request, slug):
     # Invalid filter values are already left out (and reported) by the filter, so the count
     # and the rows both come from this one queryset.
     wanted = _page_number(request.GET.get("page"))
-    page = CappedPaginator(case_filter.qs, PAGE_SIZE, wanted_page=wanted).get_page(wanted)
+    # A search hiding closed cases counts its listed and hidden matches in one query.
+    counts = case_filter.search_counts
+    page = CappedPaginator(
+        case_filter.qs, PAGE_SIZE, wanted_page=wanted, known_count=counts and counts.shown
+    ).get_page(wanted)
     # Labels from each workflow's newest version (already read above): no query per row.
     labels = {pk: decisions.state_labels(version.statechart) for pk, version in versions.items()}
     page.object_list = page_rows(page)

@@ -427,3 +427,48 @@ def test_a_search_page_uses_the_same_queries_whatever_the_page_size(operator_cli
         html = operator_client.get(url).content.decode()
     assert len(names(html)) == views.PAGE_SIZE and "1 closed case matches" in hint(html)
     assert len(many) == len(one)
+
+
+def case_count(html: str) -> str:
+    return re.search(r'id="case-count">([^<]*)</span>', html).group(1).strip()
+
+
+def search_counts(queries) -> list[str]:
+    """The counting queries of the search (the menu's open and overdue counts search nothing)."""
+    return [q["sql"] for q in queries if "COUNT(" in q["sql"] and "LIKE" in q["sql"]]
+
+
+def test_a_search_hiding_closed_cases_counts_listed_and_hidden_matches_in_one_query(operator_client, smiths):
+    with CaptureQueriesContext(connection) as queries:
+        html = operator_client.get(QUEUE_URL, {"q": "smith"}).content.decode()
+    assert case_count(html) == "1 case" and "2 closed cases match" in hint(html)
+    assert len(search_counts(queries)) == 1
+
+
+def test_a_search_with_more_matches_than_one_query_reads_counts_the_cut_one_on_its_own(operator_client, smiths, monkeypatch):
+    # The combined query reads at most COUNT_CAP + CLOSED_MATCHES_CAP + 1 matches (here 2 of
+    # the 3): the closed count is past its cap, so exact as shown ("1+"), while the listed one
+    # may have been cut and is counted again.
+    monkeypatch.setattr(filters, "COUNT_CAP", 0)
+    monkeypatch.setattr(filters, "CLOSED_MATCHES_CAP", 1)
+    with CaptureQueriesContext(connection) as queries:
+        html = operator_client.get(QUEUE_URL, {"q": "smith"}).content.decode()
+    assert case_count(html) == "1 case" and "1+ closed cases match" in hint(html)
+    assert len(search_counts(queries)) == 2
+
+
+def test_a_search_showing_one_closed_status_counts_the_other_as_hidden(operator_client, smiths, demo_project):
+    failed = start(demo_project, "e6", "Smith Failed Ltd")
+    WorkflowRuntime.objects.filter(pk=failed.pk).update(status=RuntimeStatus.FAILED)
+    with CaptureQueriesContext(connection) as queries:
+        html = operator_client.get(QUEUE_URL, {"q": "smith", "status": "failed"}).content.decode()
+    assert names(html) == ["Smith Failed Ltd"] and case_count(html) == "1 case"
+    assert "2 closed cases match" in hint(html) and len(search_counts(queries)) == 1
+
+
+def test_a_search_with_a_due_filter_counts_open_cases_due_and_every_closed_match(operator_client, smiths, demo_project):
+    late = start(demo_project, "e5", "Smith Late Ltd")
+    due_in(late, timedelta(hours=-2))
+    html = operator_client.get(QUEUE_URL, {"q": "smith", "due": "overdue"}).content.decode()
+    assert names(html) == ["Smith Late Ltd"] and case_count(html) == "1 case"
+    assert "2 closed cases match" in hint(html)
