@@ -1,13 +1,28 @@
 """json-logic rules give json-logic-js's results (workflows/engine/jsonlogic.py)."""
 
 import math
+import sys
 
 import pytest
 
+from workflows.engine import jsonlogic
 from workflows.engine.js import UNDEFINED
 from workflows.engine.jsonlogic import JsonLogicError, apply, unknown_operators
 
 from .helpers import json_logic, passes
+
+
+def _compiled_apply(logic, data=None):
+    return jsonlogic.compile_rule(logic)(data)
+
+
+@pytest.fixture(autouse=True, params=["interpreted", "compiled"])
+def evaluator(request, monkeypatch):
+    """Every rule below is checked twice: by `apply` and by the function `compile_rule` makes
+    of it (what guards run), which must give the same results and raise the same errors."""
+    if request.param == "compiled":
+        monkeypatch.setattr(sys.modules[__name__], "apply", _compiled_apply)
+    return request.param
 
 
 # -- loose equality (`==` is JavaScript's ==) ---------------------------------------------------

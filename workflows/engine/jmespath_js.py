@@ -374,10 +374,15 @@ def compile_expression(expression: str):
     return jmespath.compile(expression)
 
 
+# The interpreter keeps no state of a search (only its cache of visit methods), so one serves
+# every search, in every thread, with its cache warm.
+_INTERPRETER = JSInterpreter()
+
+
 def search(compiled, data):
     """jmespath.search(data, expression) as jmespath.js computes it."""
     try:
-        return JSInterpreter().visit(compiled.parsed, data)
+        return _INTERPRETER.visit(compiled.parsed, data)
     except JmespathError:
         raise
     except (jmespath_exceptions.JMESPathError, TypeError, ValueError, AttributeError, KeyError) as exc:

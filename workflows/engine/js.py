@@ -86,8 +86,18 @@ _ARRAY_INDEX = re.compile(r"(?:0|[1-9][0-9]*)\Z")
 _MAX_ARRAY_INDEX = 2**32 - 2
 
 
+_JS_TYPE_OF_EXACT_TYPE = {
+    str: "string", int: "number", float: "number", bool: "boolean", type(None): "null", dict: "object", list: "object"
+}
+
+
 def js_type(value) -> str:
     """The JavaScript `typeof`-like category, with null kept apart from objects."""
+    # Guards compare values on every event: JSON's own types are looked up, anything else
+    # (UNDEFINED, a subclass) is worked out below.
+    found = _JS_TYPE_OF_EXACT_TYPE.get(type(value))
+    if found is not None:
+        return found
     if value is UNDEFINED:
         return "undefined"
     if value is None:
@@ -281,6 +291,8 @@ def locale_compare_key(text: str):
 
 def loose_equals(a, b) -> bool:
     """JavaScript `a == b` (IsLooselyEqual)."""
+    if type(a) is str and type(b) is str:
+        return a == b
     type_a, type_b = js_type(a), js_type(b)
     if type_a == type_b:
         return strict_equals(a, b)
@@ -305,6 +317,8 @@ def loose_equals(a, b) -> bool:
 
 def strict_equals(a, b) -> bool:
     """JavaScript `a === b`: same type and value; arrays and objects only equal themselves."""
+    if type(a) is str and type(b) is str:
+        return a == b
     type_a = js_type(a)
     if type_a != js_type(b):
         return False

@@ -14,7 +14,7 @@ import math
 from . import js
 from .js import UNDEFINED
 
-__all__ = ["apply", "truthy", "CONTROL_OPERATORS", "OPERATORS", "KNOWN_OPERATORS", "unknown_operators"]
+__all__ = ["apply", "compile_rule", "truthy", "CONTROL_OPERATORS", "OPERATORS", "KNOWN_OPERATORS", "unknown_operators"]
 
 
 class JsonLogicError(Exception):
@@ -268,6 +268,156 @@ def apply(logic, data=None):
     if operator is None:
         raise JsonLogicError("Unrecognized operation %s" % op)
     return operator(data, args)
+
+
+# -- compiled rules -----------------------------------------------------------------------------
+# A guard runs its rule on every event. `compile_rule` walks the rule once and returns a function
+# of the data that gives what `apply(rule, data)` gives, step for step: the same operators, the
+# same order of evaluation, literal arrays rebuilt on every call (so `===` on two of them stays
+# false) and errors raised when the rule runs, not when it is compiled. Only the walk of the
+# rule's structure (is this a rule? which operator?) is done once instead of every time.
+
+
+def compile_rule(logic):
+    """A function `f(data)` equal to `apply(logic, data)` for every data."""
+    if isinstance(logic, list):
+        items = [compile_rule(item) for item in logic]
+        return lambda data: [item(data) for item in items]
+    if not _is_logic(logic):
+        return lambda data: logic
+    op, values = next(iter(logic.items()))
+    if not isinstance(values, list):
+        values = [values]
+    if op in CONTROL_OPERATORS:
+        return _compile_control(op, [compile_rule(value) for value in values])
+    if op == "var" and values and type(values[0]) is str and values[0] != "" and not any(_is_dynamic(v) for v in values):
+        return _compile_var(values[0], _arg(values, 1))
+    args = [compile_rule(value) for value in values]
+    operator = OPERATORS.get(op)
+    binary = _BINARY.get(op)
+    if binary is not None and len(args) == 2:
+        # The comparisons guards are made of, without building the argument list.
+        left, right = args
+        if not _is_dynamic(values[1]):
+            constant = values[1]
+            return lambda data: binary(left(data), constant)
+        return lambda data: binary(left(data), right(data))
+    if operator is None:
+
+        def unrecognized(data):
+            for arg in args:  # apply() evaluates the arguments before it looks the operator up
+                arg(data)
+            raise JsonLogicError("Unrecognized operation %s" % op)
+
+        return unrecognized
+    return lambda data: operator(data, [arg(data) for arg in args])
+
+
+# Two-argument operators of OPERATORS as plain functions of their two values.
+_BINARY = {
+    "==": js.loose_equals,
+    "===": js.strict_equals,
+    "!=": lambda a, b: not js.loose_equals(a, b),
+    "!==": lambda a, b: not js.strict_equals(a, b),
+    ">": js.greater_than,
+    ">=": js.greater_equal,
+    "<": js.less_than,
+    "<=": js.less_equal,
+    "in": lambda a, b: _op_in(None, [a, b]),
+}
+
+
+def _is_dynamic(value) -> bool:
+    """Whether `apply` would build `value` anew (an array) or run it (a rule)."""
+    return isinstance(value, list) or _is_logic(value)
+
+
+def _compile_var(key: str, default):
+    # _op_var with a constant key: the path is split once.
+    not_found = None if default is UNDEFINED else default
+    parts = key.split(".")
+    get_property = js.get_property
+
+    def var(data):
+        current = data
+        for prop in parts:
+            if current is None or current is UNDEFINED:
+                return not_found
+            current = get_property(current, prop)
+            if current is UNDEFINED:
+                return not_found
+        return current
+
+    return var
+
+
+def _undefined(data):
+    return UNDEFINED  # apply(UNDEFINED, data): a missing argument is not a rule
+
+
+def _compile_control(op: str, values: list):
+    # _apply_control with each argument compiled; see there for json-logic-js's behaviour.
+    count = len(values)
+    if op in ("if", "?:"):
+
+        def if_(data):
+            index = 0
+            while index < count - 1:
+                if truthy(values[index](data)):
+                    return values[index + 1](data)
+                index += 2
+            if count == index + 1:
+                return values[index](data)
+            return None
+
+        return if_
+    if op in ("and", "or"):
+        stop_when = op == "or"
+
+        def and_or(data):
+            current = UNDEFINED
+            for value in values:
+                current = value(data)
+                if truthy(current) == stop_when:
+                    return current
+            return current
+
+        return and_or
+
+    scoped_data = values[0] if count > 0 else _undefined
+    scoped_logic = values[1] if count > 1 else _undefined
+    if op == "reduce":
+        initial_of = values[2] if count > 2 else None
+
+        def reduce_(data):
+            items = scoped_data(data)
+            initial = initial_of(data) if initial_of is not None else None
+            if not isinstance(items, list):
+                return initial
+            accumulator = initial
+            for current in items:
+                accumulator = scoped_logic({"current": current, "accumulator": accumulator})
+            return accumulator
+
+        return reduce_
+
+    def over_items(data):
+        items = scoped_data(data)
+        if not isinstance(items, list):
+            return [] if op in ("filter", "map") else op == "none"
+        if op == "filter":
+            return [item for item in items if truthy(scoped_logic(item))]
+        if op == "map":
+            return [scoped_logic(item) for item in items]
+        if not items:
+            return op == "none"
+        if op == "all":
+            return all(truthy(scoped_logic(item)) for item in items)
+        if op == "none":
+            return not any(truthy(scoped_logic(item)) for item in items)
+        return any(truthy(scoped_logic(item)) for item in items)  # some
+
+    return over_items
 
 
 def unknown_operators(rule) -> list[str]:

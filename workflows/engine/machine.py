@@ -189,16 +189,19 @@ class Machine:
         )
 
 
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def _copy_json(value):
     """A deep copy of a JSON value, several times faster than copy.deepcopy (every step
-    returns one): dicts and lists are rebuilt, immutable scalars kept, anything else (a
-    tuple, a subclass) goes to copy.deepcopy."""
+    returns one): dicts and lists are rebuilt, immutable scalars kept (without a call each, as
+    they are most of a context), anything else (a tuple, a subclass) goes to copy.deepcopy."""
     kind = type(value)
     if kind is dict:
-        return {key: _copy_json(item) for key, item in value.items()}
+        return {key: item if type(item) in _SCALAR_TYPES else _copy_json(item) for key, item in value.items()}
     if kind is list:
-        return [_copy_json(item) for item in value]
-    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return [item if type(item) in _SCALAR_TYPES else _copy_json(item) for item in value]
+    if kind in _SCALAR_TYPES:
         return value
     return copy.deepcopy(value)
 
