@@ -242,18 +242,17 @@ class WorkflowRuntime(FastWrites, models.Model):
             models.Index(fields=["project", "created_at", "id"], name="runtime_project_created_id"),
             models.Index(fields=["project", "updated_at", "id"], name="runtime_project_updated_id"),
             # Queues: kind and definition always, then each sort key with the id tie-breaker
-            # (an index serves both directions).
-            models.Index(fields=["project", "entity_kind", "definition", "status", "created_at", "id"], name="runtime_queue_status_created"),
-            models.Index(fields=["project", "entity_kind", "definition", "created_at", "id"], name="runtime_queue_created"),
-            models.Index(fields=["project", "entity_kind", "definition", "updated_at", "id"], name="runtime_queue_updated"),
-            models.Index(fields=["project", "entity_kind", "definition", "state", "id"], name="runtime_queue_state"),
-            # The same within the queue's status (a state's cases are mostly of one status).
-            models.Index(fields=["project", "entity_kind", "definition", "status", "state", "id"], name="runtime_queue_status_state"),
-            models.Index(fields=["project", "entity_kind", "definition", "status", "updated_at", "id"], name="runtime_queue_status_updated"),
+            # (an index serves both directions), and the status last: a key column, so that
+            # any status filter is checked in the index before a row is read, and one index
+            # serves a queue's default statuses and "any status" alike (every index is written
+            # by every run and event, so there is no second one per sort for the status).
+            models.Index(fields=["project", "entity_kind", "definition", "created_at", "id", "status"], name="runtime_queue_created_status"),
+            models.Index(fields=["project", "entity_kind", "definition", "updated_at", "id", "status"], name="runtime_queue_updated_status"),
+            # A state's cases are mostly of one status.
+            models.Index(fields=["project", "entity_kind", "definition", "state", "id", "status"], name="runtime_queue_state_status"),
+            # A queue's count of its open (or failed, ...) cases.
             models.Index(fields=["project", "entity_kind", "definition", "status", "id"], name="runtime_queue_status"),
-            # The copied sort keys, with the status last: a key column, so that any status
-            # filter is checked in the index before a row is read, and one index serves a
-            # queue's default statuses and "any status" alike.
+            # The copied sort keys, the same way.
             models.Index(fields=["project", "entity_kind", "definition", "entity_name", "id", "status"], name="runtime_queue_name"),
             models.Index(fields=["project", "entity_kind", "definition", "entity_correlation_id", "id", "status"], name="runtime_queue_correlation"),
             models.Index(fields=["project", "entity_kind", "definition", "assignee_username", "id", "status"], name="runtime_queue_assignee"),
