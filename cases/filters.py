@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from workflows.models import RuntimeStatus
+from workflows.ordering import StableOrderingFilter
 
 from .pagination import COUNT_CAP
-from workflows.ordering import StableOrderingFilter
 
 ANY_STATUS = "any"
 # Newest first; the same order as `sort=-created` (which also ends with the primary key).
