@@ -2,6 +2,8 @@
 version". Operators and admins of the case's project; viewers get 403. The work and every
 check are workflows.maintenance's; these pages show its refusals where they belong."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,6 +18,7 @@ from workflows.maintenance import (
     NotFailed,
     case_entity_correct,
     case_version_move,
+    data_changes,
     entity_data_input_schema,
     movable_states,
 )
@@ -48,6 +51,17 @@ def _refused(error: ServiceError):
     return page_message(error)
 
 
+STALE_ENTRIES_KEPT = (
+    "This case changed after your page was loaded, so nothing was saved. Your entries are kept "
+    "below and now apply to the case as it is: check them against its current data and save again."
+)
+
+
+def _now_shown(change: dict) -> str:
+    """The case's current value at a path where the entries differ from it."""
+    return json.dumps(change["old"], ensure_ascii=False) if "old" in change else "absent"
+
+
 @login_required
 def case_edit_entity(request, runtime_id):
     current, runtime = _maintained_case(request, runtime_id)
@@ -74,9 +88,13 @@ def case_edit_entity(request, runtime_id):
                 result = case_entity_correct(
                     project=current.project, runtime_id=runtime.pk, data=new_data, actor=Actor(user=request.user), expected_version=version
                 )
-            except decisions.StaleCase as error:
-                messages.error(request, error.message)
-                return redirect("cases:case-edit-entity", runtime_id=runtime.pk)
+            except decisions.StaleCase:
+                # What was typed is kept, and the form now carries the version read for this
+                # request: saving again applies it to the case as it is now.
+                page_errors = [STALE_ENTRIES_KEPT] + [
+                    f"{change['path'].removeprefix('entity.data.')} is now {_now_shown(change)}"
+                    for change in data_changes(data, new_data)
+                ]
             except ValidationFailed as error:
                 located, other = form_errors_of(error.errors)
                 form.add_located_errors(located)
