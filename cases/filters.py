@@ -251,6 +251,7 @@ class CaseFilter(django_filters.FilterSet):
             self.is_bound and (self.form.cleaned_data.get("q") or "").strip() and self.hidden_closed_statuses()
         )
 
+    @cached_property
     def _any_status_filter(self) -> "CaseFilter":
         """The same filters with every status (and without "due", which means open cases)."""
         data = self.form.data.copy()
@@ -270,7 +271,7 @@ class CaseFilter(django_filters.FilterSet):
             return None
         shown = (self.form.cleaned_data.get("status") or self.default_status).split(",")
         hidden = self.hidden_closed_statuses()
-        matches = self._any_status_filter().qs.order_by()
+        matches = self._any_status_filter.qs.order_by()
         if set(shown) | set(hidden) != set(RuntimeStatus.values):
             # Without a condition on the status when every status counts: the GIN index then
             # reads no status entry.
@@ -299,7 +300,7 @@ class CaseFilter(django_filters.FilterSet):
         if counts is not None and counts.closed is not None:
             found = counts.closed
         else:
-            found = self._any_status_filter().qs.filter(status__in=hidden).order_by()[: CLOSED_MATCHES_CAP + 1].count()
+            found = self._any_status_filter.qs.filter(status__in=hidden).order_by()[: CLOSED_MATCHES_CAP + 1].count()
         if not found:
             return None
         query = (self.requested.copy() if self.requested is not None else QueryDict(mutable=True))

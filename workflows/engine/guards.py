@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from . import jmespath_js, jsonlogic
@@ -18,26 +19,17 @@ GUARD_TYPES = ("json-logic", "jmespath")
 class Guard:
     type: str
     rule: Any
-    _compiled: Any = field(default=None, repr=False, compare=False)
+    _compiled: Any = field(default=None, repr=False, compare=False)  # a function of the data
 
     def evaluate(self, data: dict):
         """The rule's raw result, as json-logic-js / jmespath.js would return it."""
         try:
-            if self._compiled is None:  # a Guard made by hand, not by compile_guard
-                return jsonlogic.apply(self.rule, data) if self.type == "json-logic" else jmespath_js.search(jmespath_js.compile_expression(self.rule), data)
-            if self.type == "json-logic":
-                return self._compiled(data)
-            return jmespath_js.search(self._compiled, data)
+            return self._compiled(data)
         except (jsonlogic.JsonLogicError, jmespath_js.JmespathError, RecursionError) as exc:
             raise GuardError(f"{self.type} guard failed: {exc}") from exc
 
     def passes(self, data: dict) -> bool:
         # XState takes the guard's return value as is, so JavaScript truthiness decides ([] passes).
-        if self.type == "json-logic" and self._compiled is not None:
-            try:
-                return truthy(self._compiled(data))
-            except (jsonlogic.JsonLogicError, RecursionError) as exc:
-                raise GuardError(f"{self.type} guard failed: {exc}") from exc
         return truthy(self.evaluate(data))
 
 
@@ -78,5 +70,8 @@ def compile_guard(cond) -> Guard:
     if problems:
         raise ValueError(problems[0].message)
     rule = cond["options"]["rule"]
-    compiled = jmespath_js.compile_expression(rule) if cond["type"] == "jmespath" else jsonlogic.compile_rule(rule)
+    if cond["type"] == "jmespath":
+        compiled = partial(jmespath_js.search, jmespath_js.compile_expression(rule))
+    else:
+        compiled = jsonlogic.compile_rule(rule)
     return Guard(cond["type"], rule, compiled)

@@ -176,13 +176,23 @@ def _op_less_equal(data, args):
     return js.less_equal(a, b) and js.less_equal(b, c)
 
 
+# Operators of exactly two values (a missing one is undefined, more are ignored).
+_TWO_VALUES = {
+    "==": js.loose_equals,
+    "===": js.strict_equals,
+    "!=": lambda a, b: not js.loose_equals(a, b),
+    "!==": lambda a, b: not js.strict_equals(a, b),
+    ">": js.greater_than,
+    ">=": js.greater_equal,
+}
+
+
+def _of_two_values(function):
+    return lambda data, args: function(_arg(args, 0), _arg(args, 1))
+
+
 OPERATORS = {
-    "==": lambda data, args: js.loose_equals(_arg(args, 0), _arg(args, 1)),
-    "===": lambda data, args: js.strict_equals(_arg(args, 0), _arg(args, 1)),
-    "!=": lambda data, args: not js.loose_equals(_arg(args, 0), _arg(args, 1)),
-    "!==": lambda data, args: not js.strict_equals(_arg(args, 0), _arg(args, 1)),
-    ">": lambda data, args: js.greater_than(_arg(args, 0), _arg(args, 1)),
-    ">=": lambda data, args: js.greater_equal(_arg(args, 0), _arg(args, 1)),
+    **{op: _of_two_values(function) for op, function in _TWO_VALUES.items()},
     "<": _op_less,
     "<=": _op_less_equal,
     "!!": lambda data, args: truthy(_arg(args, 0)),
@@ -293,7 +303,6 @@ def compile_rule(logic):
     if op == "var" and values and type(values[0]) is str and values[0] != "" and not any(_is_dynamic(v) for v in values):
         return _compile_var(values[0], _arg(values, 1))
     args = [compile_rule(value) for value in values]
-    operator = OPERATORS.get(op)
     binary = _BINARY.get(op)
     if binary is not None and len(args) == 2:
         # The comparisons guards are made of, without building the argument list.
@@ -302,6 +311,7 @@ def compile_rule(logic):
             constant = values[1]
             return lambda data: binary(left(data), constant)
         return lambda data: binary(left(data), right(data))
+    operator = OPERATORS.get(op)
     if operator is None:
 
         def unrecognized(data):
@@ -313,14 +323,9 @@ def compile_rule(logic):
     return lambda data: operator(data, [arg(data) for arg in args])
 
 
-# Two-argument operators of OPERATORS as plain functions of their two values.
+# What OPERATORS do when given exactly two arguments, as plain functions of the two values.
 _BINARY = {
-    "==": js.loose_equals,
-    "===": js.strict_equals,
-    "!=": lambda a, b: not js.loose_equals(a, b),
-    "!==": lambda a, b: not js.strict_equals(a, b),
-    ">": js.greater_than,
-    ">=": js.greater_equal,
+    **_TWO_VALUES,
     "<": js.less_than,
     "<=": js.less_equal,
     "in": lambda a, b: _op_in(None, [a, b]),
