@@ -140,6 +140,28 @@ def test_past_the_cap_the_total_is_what_is_known_to_exist_and_the_last_page_coun
     }
 
 
+def test_page_numbers_stop_at_the_depth_cap_and_the_cursor_reads_on(api, monkeypatch):
+    from workflows.api import pagination
+
+    monkeypatch.setattr(pagination, "PAGE_DEPTH_CAP", 4)
+    ids = [start(api, f"deep{i}") for i in range(7)]
+    second = api.get(LIST_URL, {"limit": 2, "page": 2}).json()
+    assert len(second["data"]) == 2
+    refused = api.get(LIST_URL, {"limit": 2, "page": 3})
+    assert refused.status_code == 400
+    [error] = refused.json()["errors"]
+    assert error["path"] == "page" and "cursor" in error["message"] and "first 4 matches" in error["message"]
+    assert api.get(LIST_URL, {"limit": 4, "page": 2}).status_code == 400  # the depth, not the number
+    # Past the cap, the rows are read with the cursor of the page before.
+    seen = [row["id"] for row in second["data"]]
+    cursor = second["meta"]["nextCursor"]
+    while cursor:
+        body = api.get(LIST_URL, {"limit": 2, "cursor": cursor}).json()
+        seen += [row["id"] for row in body["data"]]
+        cursor = body["meta"]["nextCursor"]
+    assert sorted(seen) == sorted(ids[:5])  # the newest two were on page 1
+
+
 def test_a_page_past_the_last_is_404_within_and_beyond_the_cap(api, monkeypatch):
     from workflows.api import pagination
 

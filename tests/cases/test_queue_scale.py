@@ -141,4 +141,7 @@ def test_measure_queues_times_every_scenario(demo_project, generated):
     lines = out.getvalue().splitlines()
     assert any(line.startswith("queue first page Businesses") and " 200 " in line for line in lines)
     assert any(line.startswith("API cursor") for line in lines)
+    api_lines = [line for line in lines if line.startswith("API ")]
+    assert any(line.startswith("API last page by cursor") for line in api_lines)
+    assert api_lines and all(" 200 " in line for line in api_lines), api_lines
     assert len(lines) > 30

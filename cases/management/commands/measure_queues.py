@@ -14,6 +14,7 @@ from urllib.parse import quote
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.http import QueryDict
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -22,6 +23,8 @@ from cases.models import Queue
 from cases.selectors import queue_list, queue_menu_counts
 from projects.models import Project
 from projects.services import api_key_create
+from workflows import selectors
+from workflows.api.pagination import PAGE_DEPTH_CAP, encode_cursor, filter_signature
 from workflows.models import RuntimeStatus, WorkflowRuntime
 
 
@@ -91,7 +94,8 @@ class Command(BaseCommand):
             ("API createdAfter", f"{api}?createdAfter={(timezone.now() - timezone.timedelta(days=30)).isoformat().replace('+', '%2B')}"),
             ("API orderBy=-updatedAt", f"{api}?orderBy=-updatedAt"), ("API orderBy=state", f"{api}?orderBy=state"),
             ("API page 2000", f"{api}?page=2000"), ("API limit=100&page=500", f"{api}?limit=100&page=500"),
-            ("API last page", "LAST"), ("API cursor (page after 2000)", "CURSOR"),
+            ("API deepest page by number", "DEEPEST"), ("API cursor (page after 2000)", "CURSOR"),
+            ("API last page by cursor", "LAST_BY_CURSOR"),
         ]
         client = Client()
         try:
@@ -99,10 +103,14 @@ class Command(BaseCommand):
                 client.force_login(operator)
                 headers = {"Authorization": f"Bearer {raw}"}
                 # The API's meta.total stops being exact past 10,000 cases: the last page is
-                # found from the real count.
+                # found from the real count. Page numbers reach PAGE_DEPTH_CAP cases deep, the
+                # cursor any depth: the last page's is made from the 21st case from the end.
                 total = WorkflowRuntime.objects.filter(project=project).count()
+                listed = selectors.runtime_list(project=project)
+                before_last = listed.reverse()[min(20, max(0, total - 1))]
                 resolved = {
-                    "LAST": f"{api}?page={max(1, -(-total // 20))}",
+                    "DEEPEST": f"{api}?page={max(1, min(-(-total // 20), PAGE_DEPTH_CAP // 20))}",
+                    "LAST_BY_CURSOR": f"{api}?cursor={encode_cursor(listed, before_last, filter_signature(QueryDict()))}",
                     "CURSOR": f"{api}?cursor={client.get(f'{api}?page={min(2000, max(1, -(-total // 20)))}', headers=headers).json()['meta']['nextCursor'] or ''}",
                 }
                 self.stdout.write(f"{'scenario':44} {'ms':>9}  status queries")
