@@ -5,7 +5,10 @@ from datetime import datetime, time, timedelta
 import django_filters
 from django import forms
 from django_filters.constants import EMPTY_VALUES
-from django.db.models import Count, F, Q
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import Count, F, Func, Q, UUIDField
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -51,6 +54,15 @@ class SearchCounts:
 
     shown: int | None
     closed: int | None
+    # The primary keys of the page asked for, in the page's order, when the same query read
+    # every match (PostgreSQL): the page then reads only its rows, without a second search.
+    page_ids: list | None = None
+
+
+class _ArraySlice(Func):
+    """`(array)[start:stop]`: PostgreSQL's slice, 1-based, both ends included, empty past the end."""
+
+    template = "(%(expressions)s)[%(start)d:%(stop)d]"
 
 
 @dataclass(frozen=True)
@@ -142,6 +154,7 @@ class CaseFilter(django_filters.FilterSet):
             is_select = isinstance(field.widget, forms.Select)
             field.widget.attrs.setdefault("class", "form-select" if is_select else "form-control")
         self.ignored: list[IgnoredFilter] = []
+        self._search_counts: dict[tuple, SearchCounts] = {}
         if self.is_bound:
             self._drop_invalid_values()
 
@@ -246,10 +259,11 @@ class CaseFilter(django_filters.FilterSet):
         shown = set(status.split(","))
         return [s for s in CLOSED_STATUSES if s not in shown]
 
+    def _searching(self) -> bool:
+        return bool(self.is_bound and (self.form.cleaned_data.get("q") or "").strip())
+
     def _searching_hiding_closed(self) -> bool:
-        return bool(
-            self.is_bound and (self.form.cleaned_data.get("q") or "").strip() and self.hidden_closed_statuses()
-        )
+        return self._searching() and bool(self.hidden_closed_statuses())
 
     @cached_property
     def _any_status_filter(self) -> "CaseFilter":
@@ -260,33 +274,51 @@ class CaseFilter(django_filters.FilterSet):
         args, kwargs = self._arguments
         return type(self)(data, *args, **kwargs)
 
-    @cached_property
-    def search_counts(self) -> SearchCounts | None:
-        """For a search hiding closed cases, both counts the page shows (the matches listed and
-        the closed ones hidden) from one query over every status. A trigram search's cost is
-        building the bitmap of its matches, so one query instead of two halves it at a million
-        cases. None when there is nothing to combine (no search, no hidden status, a "due"
-        filter)."""
-        if not self._searching_hiding_closed() or self.form.cleaned_data.get("due"):
+    def search_counts(self, page: int | None = None, per_page: int | None = None) -> SearchCounts | None:
+        """For a search, the counts the page shows (the matches listed and, when closed
+        statuses are hidden, the closed ones) from one query over the matches; with `page` and
+        `per_page`, on PostgreSQL, the same query also gives that page's ids in the page's
+        order (a trigram search's cost is building the bitmap of its matches: one query
+        instead of three). None when there is nothing to combine (no search, a "due" filter)."""
+        if not self._searching() or self.form.cleaned_data.get("due"):
             return None
+        key = (page, per_page)
+        if key not in self._search_counts:
+            self._search_counts[key] = self._count_search(page, per_page)
+        return self._search_counts[key]
+
+    def _count_search(self, page, per_page) -> SearchCounts:
         shown = (self.form.cleaned_data.get("status") or self.default_status).split(",")
         hidden = self.hidden_closed_statuses()
-        matches = self._any_status_filter.qs.order_by()
-        if set(shown) | set(hidden) != set(RuntimeStatus.values):
+        matches = (self._any_status_filter.qs if hidden else self.qs).order_by()
+        if hidden and set(shown) | set(hidden) != set(RuntimeStatus.values):
             # Without a condition on the status when every status counts: the GIN index then
             # reads no status entry.
             matches = matches.filter(status__in=[*shown, *hidden])
+        listed_only = Q(status__in=shown) if hidden else None
         limit = COUNT_CAP + CLOSED_MATCHES_CAP + 1
-        found = matches[:limit].aggregate(
-            every=Count("pk"), shown=Count("pk", filter=Q(status__in=shown)), closed=Count("pk", filter=Q(status__in=hidden))
-        )
-        listed, closed = min(found["shown"], COUNT_CAP + 1), min(found["closed"], CLOSED_MATCHES_CAP + 1)
+        aggregates = {"every": Count("pk"), "shown": Count("pk", filter=listed_only)}
+        if hidden:
+            aggregates["closed"] = Count("pk", filter=Q(status__in=hidden))
+        ordering = list(self.qs.query.order_by)
+        if page and per_page and ordering and connection.vendor == "postgresql":
+            first = (page - 1) * per_page + 1
+            aggregates["ids"] = _ArraySlice(
+                ArrayAgg("pk", filter=listed_only, order_by=ordering, default=[]),
+                start=first, stop=first + per_page - 1, output_field=ArrayField(UUIDField()),
+            )
+        found = matches[:limit].aggregate(**aggregates)
+        listed = min(found["shown"], COUNT_CAP + 1)
+        closed = min(found.get("closed", 0), CLOSED_MATCHES_CAP + 1)
+        page_ids = found.get("ids")
         if found["every"] >= limit:
             # The LIMIT stopped the reading, so at least one count is past its cap (exact as
-            # shown, "10,000+"); the other may have been cut and is counted on its own.
+            # shown, "10,000+"); the other may have been cut and is counted on its own. The
+            # ids are of an arbitrary part of the matches: the page reads its own.
             listed = listed if listed > COUNT_CAP else None
             closed = closed if closed > CLOSED_MATCHES_CAP else None
-        return SearchCounts(shown=listed, closed=closed)
+            page_ids = None
+        return SearchCounts(shown=listed, closed=closed, page_ids=page_ids)
 
     def closed_matches(self) -> dict | None:
         """For a search whose status filter hides closed cases: how many closed cases match the
@@ -296,7 +328,8 @@ class CaseFilter(django_filters.FilterSet):
         if not self._searching_hiding_closed():
             return None
         hidden = self.hidden_closed_statuses()
-        counts = self.search_counts
+        # Whichever page's counts were taken: the closed count is the same for each.
+        counts = next(iter(self._search_counts.values()), None) or self.search_counts()
         if counts is not None and counts.closed is not None:
             found = counts.closed
         else:

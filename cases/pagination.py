@@ -42,11 +42,14 @@ class CappedPaginator(Paginator):
         return f"{self.num_pages - 1:,}+" if self.capped else f"{self.num_pages:,}"
 
 
-def page_rows(page) -> list:
+def page_rows(page, ids: list | None = None) -> list:
     """The rows of a page; a deep page's ids are found first, then only those rows read. A
     page nearer the end of an exact count is read from the end, in the opposite order, so that
-    the last page skips no row instead of all the others."""
+    the last page skips no row instead of all the others. `ids`: the page's primary keys in
+    order, when the caller has them already (a search's counting query gives them)."""
     queryset = page.paginator.object_list
+    if ids is not None:
+        return rows_in_order(queryset, ids)
     size = page.paginator.per_page
     bottom = (page.number - 1) * size
     if bottom < IDS_FIRST_OFFSET:
@@ -62,5 +65,12 @@ def page_rows(page) -> list:
         if after < IDS_FIRST_OFFSET:
             return list(backwards[after : after + shown])[::-1]
         ids = list(backwards.values_list("pk", flat=True)[after : after + shown])[::-1]
+    return rows_in_order(queryset, ids)
+
+
+def rows_in_order(queryset, ids: list) -> list:
+    """The rows of `queryset` with these primary keys, in the order of `ids`."""
+    if not ids:
+        return []
     rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
     return [rows[pk] for pk in ids if pk in rows]

@@ -117,14 +117,16 @@ def queue_detail(request, slug):
     # Invalid filter values are already left out (and reported) by the filter, so the count
     # and the rows both come from this one queryset.
     wanted = _page_number(request.GET.get("page"))
-    # A search hiding closed cases counts its listed and hidden matches in one query.
-    counts = case_filter.search_counts
+    # A search counts its listed (and hidden closed) matches and finds the page's ids in one query.
+    counts = case_filter.search_counts(wanted, PAGE_SIZE)
     page = CappedPaginator(
         case_filter.qs, PAGE_SIZE, wanted_page=wanted, known_count=counts and counts.shown
     ).get_page(wanted)
     # Labels from each workflow's newest version (already read above): no query per row.
     labels = {pk: decisions.state_labels(version.statechart) for pk, version in versions.items()}
-    page.object_list = page_rows(page)
+    # The ids are of the page asked for: a page past the last is shown as the last, read anew.
+    ids = counts.page_ids if counts is not None and page.number == wanted else None
+    page.object_list = page_rows(page, ids)
     for case in page.object_list:
         case.outcome = decisions.case_outcome(case)
         case.state_label = labels.get(case.definition_id, {}).get(case.state) or decisions.readable(case.state)
