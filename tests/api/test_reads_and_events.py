@@ -253,6 +253,12 @@ def test_bad_page_or_limit_is_400(api, params):
     assert response.json()["errors"][0]["path"] == next(iter(params))
 
 
+def test_a_page_or_limit_given_twice_is_400_saying_so(api):
+    response = api.get(f"{LIST_URL}?page=1&page=2&limit=5")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"path": "page", "message": "Give page once (it was given 2 times)."}]
+
+
 def test_runtime_id_in_capitals_finds_the_same_runtime(api):
     runtime_id = api.run().json()["workflowRuntimeId"]
     response = api.get(f"/api/v1/external/workflows/{runtime_id.upper()}")

@@ -111,8 +111,11 @@ class PageLimitPagination(PageNumberPagination):
             if not raw:
                 continue
             value = raw[-1]
+            if len(raw) > 1:
+                errors[name] = [f"Give {name} once (it was given {len(raw)} times)."]
+                continue
             # ASCII digits only: str.isdigit() also accepts "²" or "①", which int() refuses.
-            if len(raw) > 1 or not WHOLE_NUMBER.fullmatch(value) or int(value) < 1 or (maximum and int(value) > maximum):
+            if not WHOLE_NUMBER.fullmatch(value) or int(value) < 1 or (maximum and int(value) > maximum):
                 errors[name] = [f"Must be a whole number from 1{f' to {maximum}' if maximum else ''}."]
         cursor = request.query_params.getlist("cursor")
         if len(cursor) > 1 or (cursor and not cursor[0]):
