@@ -45,10 +45,11 @@ class CappedPaginator(Paginator):
 def page_rows(page, ids: list | None = None) -> list:
     """The rows of a page; a deep page's ids are found first, then only those rows read. A
     page nearer the end of an exact count is read from the end, in the opposite order, so that
-    the last page skips no row instead of all the others. `ids`: the page's primary keys in
-    order, when the caller has them already (a search's counting query gives them)."""
+    the last page skips no row instead of all the others. `ids`: the primary keys of the page
+    asked for (`wanted_page`), in order, when the caller has them already (a search's counting
+    query gives them); a page past the last is shown as the last, and reads its own."""
     queryset = page.paginator.object_list
-    if ids is not None:
+    if ids is not None and page.number == getattr(page.paginator, "wanted_page", None):
         return rows_in_order(queryset, ids)
     size = page.paginator.per_page
     bottom = (page.number - 1) * size

@@ -124,9 +124,7 @@ def queue_detail(request, slug):
     ).get_page(wanted)
     # Labels from each workflow's newest version (already read above): no query per row.
     labels = {pk: decisions.state_labels(version.statechart) for pk, version in versions.items()}
-    # The ids are of the page asked for: a page past the last is shown as the last, read anew.
-    ids = counts.page_ids if counts is not None and page.number == wanted else None
-    page.object_list = page_rows(page, ids)
+    page.object_list = page_rows(page, counts and counts.page_ids)
     for case in page.object_list:
         case.outcome = decisions.case_outcome(case)
         case.state_label = labels.get(case.definition_id, {}).get(case.state) or decisions.readable(case.state)

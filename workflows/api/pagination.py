@@ -122,13 +122,6 @@ class PageLimitPagination(PageNumberPagination):
             errors["cursor"] = ["Give one cursor, as the last response's meta.nextCursor."]
         elif cursor and request.query_params.get(self.page_query_param):
             errors["cursor"] = ["Give either page or cursor, not both."]
-        if not errors and not cursor:
-            depth = (int(request.query_params.get(self.page_query_param) or 1) - 1) * self.get_page_size(request)
-            if depth >= PAGE_DEPTH_CAP:
-                errors[self.page_query_param] = [
-                    f"Page numbers reach the first {PAGE_DEPTH_CAP:,} matches; this page starts after match {depth:,}. "
-                    "Read further with cursor: pass the meta.nextCursor of a page before it."
-                ]
         if errors:
             raise ValidationError(errors)
         self.request = request
@@ -144,6 +137,11 @@ class PageLimitPagination(PageNumberPagination):
         else:
             self.page_number = int(request.query_params.get(self.page_query_param) or 1)
             bottom = (self.page_number - 1) * size
+            if bottom >= PAGE_DEPTH_CAP:
+                raise ValidationError({self.page_query_param: [
+                    f"Page numbers reach the first {PAGE_DEPTH_CAP:,} matches; this page starts after match {bottom:,}. "
+                    "Read further with cursor: pass the meta.nextCursor of a page before it."
+                ]})
             # A page within the capped count is checked against it; a deeper one needs no
             # count at all: it exists if it has rows, and a page with no next row is the last.
             found = capped_count(queryset) if bottom < COUNT_CAP else None
